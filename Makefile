@@ -1,0 +1,38 @@
+# Veneer: `make dev` runs the worker locally in front of the demo storefront; `make test` runs
+# every test. Both install what is missing first (see scripts/install-tools.sh).
+
+SHELL := /bin/bash
+PORT ?= 8787
+ORIGIN ?=
+RULES ?= fixtures/rules/demo.json
+DEMO_PORT ?= 8080
+
+BIN := $(CURDIR)/node_modules/.bin
+export WASM_BINDGEN_BIN := $(shell command -v wasm-bindgen 2>/dev/null || echo $(HOME)/.cargo/bin/wasm-bindgen)
+export WASM_OPT_BIN := $(BIN)/wasm-opt
+export ESBUILD_BIN := $(BIN)/esbuild
+
+.PHONY: tools wasm dev test test-native test-edge lint
+
+tools:
+	@scripts/install-tools.sh
+
+# The worker's wasm build (build/worker/shim.mjs + build/index_bg.wasm).
+wasm: tools
+	worker-build --release
+
+dev: wasm
+	@scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
+
+test: tools test-native wasm test-edge
+
+test-native:
+	cargo test --all-targets
+
+test-edge:
+	node --test --test-concurrency=1 tests/edge/
+
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings

@@ -1,0 +1,40 @@
+// Veneer's entry point in the Workers runtime: the Rust worker (build/index.js, made by
+// `make wasm`), wrapped so that even a crash inside it gives the visitor the origin's page.
+//
+// Rust code does not panic by design; if it ever does, the runtime would answer with an error
+// page of its own. Here the request is sent on to the origin instead (in route mode as well as
+// in ORIGIN mode, where the runtime's passThroughOnException could not reach the origin), and
+// one structured log line says so. The next request gets a fresh Wasm instance.
+import { WorkerEntrypoint } from "cloudflare:workers";
+import Veneer from "../build/index.js";
+
+/** The request the origin would have got from Veneer: same method, headers, body; manual redirects. */
+function originRequest(request, env) {
+  if (!env.ORIGIN) return new Request(request, { redirect: "manual" });
+  const incoming = new URL(request.url);
+  const target = new URL(env.ORIGIN);
+  target.pathname = incoming.pathname;
+  target.search = incoming.search;
+  const headers = new Headers(request.headers);
+  headers.delete("host");
+  headers.set("x-forwarded-host", incoming.host);
+  return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });
+}
+
+export default class extends WorkerEntrypoint {
+  async fetch(request) {
+    // A body can be read once; keep a copy for the retry only when there is one.
+    const spare = request.body ? request.clone() : request;
+    try {
+      return await new Veneer(this.ctx, this.env).fetch(request);
+    } catch (error) {
+      console.log(JSON.stringify({
+        veneer: "worker_crashed",
+        detail: String(error && error.message ? error.message : error),
+        rules_version: null,
+        path: new URL(request.url).pathname,
+      }));
+      return fetch(originRequest(spare, this.env));
+    }
+  }
+}

@@ -1,0 +1,202 @@
+//! Response policy: which origin responses are rewritten, and how their headers change.
+//!
+//! Pure functions over the `http` crate's types, so the edge stays thin and this is tested
+//! natively.
+
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
+use http::{HeaderMap, Method, StatusCode};
+
+/// Content encodings the Workers runtime decodes on fetch, so the rewriter sees plain HTML.
+const DECODED_ENCODINGS: &[&str] = &["gzip", "br", "deflate", "identity"];
+
+/// What to do with one origin response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Treatment {
+    /// Send the origin's response as it is, byte for byte.
+    PassThrough(&'static str),
+    /// Stream the body through the rewriter; `charset` is the declared one, if any.
+    Rewrite {
+        /// The `charset` parameter of the response's Content-Type.
+        charset: Option<String>,
+    },
+}
+
+/// Decides whether a response may be rewritten, with the reason when it may not.
+pub fn treatment(
+    method: &Method,
+    request_headers: &HeaderMap,
+    status: StatusCode,
+    response_headers: &HeaderMap,
+) -> Treatment {
+    if method != Method::GET {
+        return Treatment::PassThrough("method is not GET");
+    }
+    if request_headers.contains_key(UPGRADE) {
+        return Treatment::PassThrough("request asks for a protocol upgrade");
+    }
+    if status != StatusCode::OK {
+        return Treatment::PassThrough("status is not 200");
+    }
+    let Some((mime, charset)) = response_headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(parse_content_type)
+    else {
+        return Treatment::PassThrough("no Content-Type");
+    };
+    if mime != "text/html" {
+        return Treatment::PassThrough("not text/html");
+    }
+    let encoded = response_headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|e| !DECODED_ENCODINGS.iter().any(|d| d.eq_ignore_ascii_case(e)));
+    if encoded {
+        return Treatment::PassThrough("body is in an encoding the runtime does not decode");
+    }
+    Treatment::Rewrite { charset }
+}
+
+/// Splits a Content-Type into its lowercase media type and its `charset` parameter.
+fn parse_content_type(value: &str) -> (String, Option<String>) {
+    let mut parts = value.split(';');
+    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    let charset = parts.find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_owned())
+    });
+    (mime, charset)
+}
+
+/// Adjusts the headers of a response whose body is rewritten.
+///
+/// The length changes, so `Content-Length` goes; a strong `ETag` promised these exact bytes, so
+/// it goes too (a weak one, meaning "equivalent content", stays).
+pub fn rewritten_headers(headers: &mut HeaderMap) {
+    headers.remove(CONTENT_LENGTH);
+    let strong = headers
+        .get(ETAG)
+        .is_some_and(|v| !v.as_bytes().starts_with(b"W/"));
+    if strong {
+        headers.remove(ETAG);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
+    fn decide(
+        method: Method,
+        req: &[(&str, &str)],
+        status: u16,
+        res: &[(&str, &str)],
+    ) -> Treatment {
+        treatment(
+            &method,
+            &headers(req),
+            StatusCode::from_u16(status).unwrap(),
+            &headers(res),
+        )
+    }
+
+    const HTML: (&str, &str) = ("content-type", "text/html; charset=utf-8");
+
+    #[test]
+    fn rewrites_only_get_200_html() {
+        assert_eq!(
+            decide(Method::GET, &[], 200, &[HTML]),
+            Treatment::Rewrite {
+                charset: Some("utf-8".into())
+            }
+        );
+        assert_eq!(
+            decide(Method::GET, &[], 200, &[("Content-Type", "TEXT/HTML")]),
+            Treatment::Rewrite { charset: None }
+        );
+        assert_eq!(
+            decide(Method::GET, &[], 200, &[HTML, ("content-encoding", "gzip")]),
+            Treatment::Rewrite {
+                charset: Some("utf-8".into())
+            }
+        );
+    }
+
+    #[test]
+    fn passes_everything_else_through() {
+        let cases = [
+            (decide(Method::HEAD, &[], 200, &[HTML]), "method is not GET"),
+            (decide(Method::POST, &[], 200, &[HTML]), "method is not GET"),
+            (
+                decide(Method::GET, &[("upgrade", "websocket")], 200, &[HTML]),
+                "request asks for a protocol upgrade",
+            ),
+            (decide(Method::GET, &[], 204, &[HTML]), "status is not 200"),
+            (decide(Method::GET, &[], 206, &[HTML]), "status is not 200"),
+            (decide(Method::GET, &[], 304, &[HTML]), "status is not 200"),
+            (decide(Method::GET, &[], 404, &[HTML]), "status is not 200"),
+            (decide(Method::GET, &[], 502, &[HTML]), "status is not 200"),
+            (decide(Method::GET, &[], 200, &[]), "no Content-Type"),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "application/json")],
+                ),
+                "not text/html",
+            ),
+            (
+                decide(Method::GET, &[], 200, &[("content-type", "image/png")]),
+                "not text/html",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[HTML, ("content-encoding", "zstd-custom")],
+                ),
+                "body is in an encoding the runtime does not decode",
+            ),
+        ];
+        for (got, reason) in cases {
+            assert_eq!(got, Treatment::PassThrough(reason));
+        }
+    }
+
+    #[test]
+    fn rewritten_headers_drop_length_and_strong_etag_only() {
+        let mut h = headers(&[
+            HTML,
+            ("content-length", "120"),
+            ("etag", "\"abc\""),
+            ("set-cookie", "a=1"),
+            ("set-cookie", "b=2"),
+        ]);
+        rewritten_headers(&mut h);
+        assert!(h.get(CONTENT_LENGTH).is_none());
+        assert!(h.get(ETAG).is_none());
+        assert_eq!(h.get_all("set-cookie").iter().count(), 2);
+        let mut weak = headers(&[("etag", "W/\"abc\"")]);
+        rewritten_headers(&mut weak);
+        assert_eq!(weak.get(ETAG).unwrap(), "W/\"abc\"");
+    }
+}
