@@ -21,12 +21,24 @@ function originRequest(request, env) {
   return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });
 }
 
+// A Rust panic aborts the Wasm instance; a request awaiting it would then never settle. The
+// runtime reports the abort as an error event, which fails over every request still waiting.
+const waiting = new Set();
+const failOver = (event) => {
+  for (const reject of waiting) reject(event.error ?? event.reason ?? new Error("worker crashed"));
+};
+addEventListener("error", failOver);
+addEventListener("unhandledrejection", failOver);
+
 export default class extends WorkerEntrypoint {
   async fetch(request) {
     // A body can be read once; keep a copy for the retry only when there is one.
     const spare = request.body ? request.clone() : request;
+    let reject;
+    const crashed = new Promise((_, r) => (reject = r));
+    waiting.add(reject);
     try {
-      return await new Veneer(this.ctx, this.env).fetch(request);
+      return await Promise.race([new Veneer(this.ctx, this.env).fetch(request), crashed]);
     } catch (error) {
       console.log(JSON.stringify({
         veneer: "worker_crashed",
@@ -35,6 +47,8 @@ export default class extends WorkerEntrypoint {
         path: new URL(request.url).pathname,
       }));
       return fetch(originRequest(spare, this.env));
+    } finally {
+      waiting.delete(reject);
     }
   }
 }

@@ -1,0 +1,144 @@
+// Fail-open: whatever goes wrong, the visitor gets the origin's page, and one log line says why.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startStorefront } from "../../fixtures/storefront/server.mjs";
+import { DEMO_RULES, direct, endToEndHeaders, startOrigin, startVeneer } from "./harness.mjs";
+
+let shop;
+before(async () => {
+  shop = await startStorefront({ port: 0 });
+});
+after(() => shop?.close());
+
+const IDENTITY = { headers: { "accept-encoding": "identity" } };
+
+/** Runs Veneer with the given setup and asserts the home page is exactly the origin's. */
+async function assertOriginPage(setup, path = "/") {
+  const veneer = await startVeneer({ origin: shop.url, ...setup });
+  try {
+    const origin = await direct(shop.url, path, IDENTITY);
+    const response = await veneer.fetch(path, IDENTITY);
+    const body = Buffer.from(await response.arrayBuffer());
+    assert.equal(response.status, 200);
+    assert.deepEqual(endToEndHeaders(response), endToEndHeaders(origin.response));
+    assert.ok(body.equals(origin.body), "the page differs from the origin's");
+    return await veneer.events();
+  } finally {
+    await veneer.close();
+  }
+}
+
+describe("bad rules give the origin's page byte for byte", () => {
+  test("the KV key is missing", async () => {
+    const events = await assertOriginPage({ rules: undefined });
+    assert.deepEqual(events, [
+      { veneer: "rules_unavailable", detail: 'KV key "rules" does not exist', rules_version: null, path: "/" },
+    ]);
+  });
+
+  test("the KV binding is missing", async () => {
+    const events = await assertOriginPage({ rules: DEMO_RULES, vars: { RULES_BINDING: "NOPE" } });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].veneer, "rules_unavailable");
+    assert.match(events[0].detail, /^KV binding "NOPE" is missing/);
+  });
+
+  test("the rules are not JSON", async () => {
+    const events = await assertOriginPage({ rules: '{"version": 3, "rules": [' });
+    assert.deepEqual(events, [
+      {
+        veneer: "rules_unavailable",
+        detail: "rules are not valid JSON: EOF while parsing a list (line 1, column 25)",
+        rules_version: null,
+        path: "/",
+      },
+    ]);
+  });
+
+  test("the document has a schema error", async () => {
+    const events = await assertOriginPage({ rules: '{"version": 3, "rules": {"id": "x"}}' });
+    assert.deepEqual(events, [
+      {
+        veneer: "rules_unavailable",
+        detail: "rules document is invalid: $.rules: expected a list of rules, found an object",
+        rules_version: null,
+        path: "/",
+      },
+    ]);
+  });
+
+  test("the only rule is broken: it is skipped with a log line, the page is untouched", async () => {
+    const rules = JSON.stringify({
+      version: 9,
+      rules: [{ id: "bad", actions: [{ select: "h1:nth-last-child(2)", set_text: "x" }] }],
+    });
+    const events = await assertOriginPage({ rules });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].veneer, "rule_skipped");
+    assert.equal(events[0].rules_version, "9");
+    assert.match(events[0].detail, /^\$\.rules\[0\]\.actions\[0\]\.select: invalid selector "h1:nth-last-child\(2\)"/);
+  });
+});
+
+describe("crashes and rewriting failures", () => {
+  test("a panic inside the worker (the fail-open drill) serves the origin's page", async () => {
+    const events = await assertOriginPage({ rules: DEMO_RULES, vars: { FAIL_OPEN_DRILL_PATH: "/" } });
+    assert.equal(events.length, 1);
+    assert.equal(events[0].veneer, "worker_crashed");
+    assert.equal(events[0].path, "/");
+  });
+
+  test("after a panic, the next request is rewritten again by a fresh instance", async () => {
+    const veneer = await startVeneer({
+      origin: shop.url,
+      rules: DEMO_RULES,
+      vars: { FAIL_OPEN_DRILL_PATH: "/cart" },
+    });
+    try {
+      assert.doesNotMatch(await (await veneer.fetch("/cart")).text(), /Black Friday/);
+      assert.match(await (await veneer.fetch("/")).text(), /Black Friday on the trail/);
+    } finally {
+      await veneer.close();
+    }
+  });
+
+  test("lol_html bails out mid-page: the rest streams unmodified, nothing is lost", async () => {
+    const huge = "y".repeat(5 * 1024 * 1024);
+    const page = `<!doctype html><h1>Old</h1><p data-x="${huge}">tail</p><h1>Old again</h1>`;
+    const origin = await startOrigin((req, res) => {
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end(page);
+    });
+    const veneer = await startVeneer({
+      origin: origin.url,
+      rules: JSON.stringify({ rules: [{ id: "h", actions: [{ select: "h1", set_text: "New" }, { select: "p", set_text: "x" }] }] }),
+    });
+    try {
+      const body = await (await veneer.fetch("/")).text();
+      assert.equal(body.length, page.length + "New".length - "Old".length);
+      assert.equal(body, page.replace("<h1>Old</h1>", "<h1>New</h1>"));
+      const events = await veneer.events();
+      assert.equal(events.length, 1);
+      assert.equal(events[0].veneer, "rewrite_failed");
+      assert.match(events[0].detail, /^rewriting stopped mid-page: /);
+    } finally {
+      await veneer.close();
+      await origin.close();
+    }
+  });
+
+  test("an unreachable origin gets a plain 502 and a log line", async () => {
+    const origin = await startOrigin(() => {});
+    const url = origin.url;
+    await origin.close();
+    const veneer = await startVeneer({ origin: url, rules: DEMO_RULES });
+    try {
+      const response = await veneer.fetch("/");
+      assert.equal(response.status, 502);
+      assert.equal(await response.text(), "Bad gateway: the origin could not be reached.\n");
+      assert.equal((await veneer.events())[0].veneer, "origin_unreachable");
+    } finally {
+      await veneer.close();
+    }
+  });
+});

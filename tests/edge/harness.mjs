@@ -1,0 +1,96 @@
+// Shared harness for the edge tests: the real wasm build (`make wasm`) running in workerd
+// through Miniflare, in front of real origins over HTTP, with rules in Miniflare's local KV.
+import { createServer } from "node:http";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Miniflare } from "miniflare";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const DEMO_RULES = readFileSync(`${ROOT}fixtures/rules/demo.json`, "utf8");
+
+if (!existsSync(`${ROOT}build/index.js`)) {
+  throw new Error("build/index.js is missing: run `make wasm` (or `make test`) first");
+}
+
+/**
+ * Starts Veneer in workerd. `origin` is the ORIGIN base URL (own-hostname mode); `upstream`
+ * instead runs it in route mode, where requests keep their URL and go to that host.
+ * `rules` (a string) is stored under the KV key `rules` unless it is undefined.
+ */
+export async function startVeneer({ origin, upstream, rules, vars = {} } = {}) {
+  const logs = [];
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: `${ROOT}edge/entry.mjs`,
+    modulesRoot: ROOT,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-20",
+    kvNamespaces: ["RULES"],
+    bindings: { RULES_CACHE_SECONDS: "0", ...(origin ? { ORIGIN: origin } : {}), ...vars },
+    upstream,
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        stream.setEncoding("utf8");
+        stream.on("data", (chunk) => logs.push(...chunk.split("\n").filter(Boolean)));
+      }
+    },
+  });
+  await mf.ready;
+  const kv = await mf.getKVNamespace("RULES");
+  if (rules !== undefined) await kv.put("rules", rules);
+  return {
+    mf,
+    kv,
+    logs,
+    /**
+     * Structured Veneer log lines, parsed. Logs arrive after responses, so this waits until
+     * `atLeast` lines are there (or `timeout` ms passed), then a moment more for stragglers.
+     */
+    async events({ atLeast = 1, timeout = 3000 } = {}) {
+      const parse = () =>
+        logs
+          .filter((l) => l.startsWith("{"))
+          .map((l) => { try { return JSON.parse(l); } catch { return null; } })
+          .filter((e) => e && typeof e.veneer === "string");
+      const deadline = Date.now() + timeout;
+      while (parse().length < atLeast && Date.now() < deadline) await sleep(20);
+      await sleep(100);
+      return parse();
+    },
+    fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://shop.test").href, init),
+    close: () => mf.dispose(),
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts a throwaway origin with a request handler; returns its base URL and a close function. */
+export async function startOrigin(handler) {
+  const server = createServer(handler);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return { url, server, close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }) };
+}
+
+/** Headers that transport layers add or change on their own; everything else must match. */
+const TRANSPORT = new Set(["date", "connection", "keep-alive", "transfer-encoding"]);
+
+/** The end-to-end headers of a response, as a sorted list of [name, value] pairs. */
+export function endToEndHeaders(response) {
+  const pairs = [];
+  for (const [name, value] of response.headers) {
+    if (TRANSPORT.has(name) || name.startsWith("mf-") || name === "set-cookie") continue;
+    pairs.push([name, value]);
+  }
+  for (const cookie of response.headers.getSetCookie()) pairs.push(["set-cookie", cookie]);
+  return pairs.sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
+}
+
+/** Fetches the same path from the origin directly, for byte-for-byte comparison. */
+export async function direct(originUrl, path, init) {
+  const response = await fetch(new URL(path, originUrl), { redirect: "manual", ...init });
+  return { response, body: Buffer.from(await response.arrayBuffer()) };
+}
