@@ -21,7 +21,7 @@ tools:
 wasm: tools
 	worker-build --release
 
-dev: wasm
+dev: tools
 	@scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
 
 test: tools test-native wasm test-edge
