@@ -17,7 +17,7 @@ fi
 
 if [ "$(worker-build --version 2>/dev/null || true)" != "$WORKER_BUILD_VERSION" ]; then
   say "installing worker-build $WORKER_BUILD_VERSION (takes a few minutes once)"
-  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
+  cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked --force
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -qF " $WASM_BINDGEN_VERSION"; then
