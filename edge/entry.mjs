@@ -34,6 +34,8 @@ export default class extends WorkerEntrypoint {
   async fetch(request) {
     // A body can be read once; keep a copy for the retry only when there is one.
     const spare = request.body ? request.clone() : request;
+    // Route mode: should even the retry below throw, the runtime still sends the request on.
+    if (!this.env.ORIGIN) this.ctx.passThroughOnException();
     let reject;
     const crashed = new Promise((_, r) => (reject = r));
     waiting.add(reject);

@@ -142,3 +142,25 @@ describe("crashes and rewriting failures", () => {
     }
   });
 });
+
+test("a rules version is compiled once per isolate, not per request", async () => {
+  const rules = JSON.stringify({
+    version: 10,
+    rules: [
+      { id: "bad", actions: [{ select: "p ~ p", set_text: "x" }] },
+      { id: "good", actions: [{ select: "h1", set_text: "Compiled once" }] },
+    ],
+  });
+  // RULES_CACHE_SECONDS=0: KV is read on every request, but the same text is not compiled again,
+  // so the skipped rule is logged once.
+  const veneer = await startVeneer({ origin: shop.url, rules });
+  try {
+    for (let i = 0; i < 3; i++) {
+      assert.match(await (await veneer.fetch("/")).text(), /<h1>Compiled once<\/h1>/);
+    }
+    const events = await veneer.events();
+    assert.deepEqual(events.map((e) => [e.veneer, e.rules_version]), [["rule_skipped", "10"]]);
+  } finally {
+    await veneer.close();
+  }
+});
