@@ -13,6 +13,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, ReadableStream, Request, RequestInit, RequestRedirect, ResponseInit};
 use worker::{Context, Env, Fetch, console_log, event};
 
+use chrono::{DateTime, Utc};
+
+use crate::context::{ContextSettings, Geo, RequestFacts, attributes};
+use crate::decide::{Decision, decide};
 use crate::policy::{Treatment, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
 use crate::rules::{CompiledRules, compile};
@@ -70,17 +74,22 @@ fn log_event(event: &str, detail: &str, version: Option<&str>, path: &str) {
     console_log!("{line}");
 }
 
-async fn load_rules(env: &Env, config: &Config, now: f64) -> Result<Rc<CompiledRules>, String> {
+/// The rules this isolate holds, if they are still fresh.
+fn cached_rules(config: &Config, now: f64) -> Option<Result<Rc<CompiledRules>, String>> {
     let source = format!("{}/{}", config.binding, config.key);
-    let fresh = LOADED.with_borrow(|loaded| {
+    LOADED.with_borrow(|loaded| {
         loaded
             .as_ref()
             .filter(|l| l.source == source && now - l.loaded_at < config.isolate_ttl_ms)
             .map(|l| l.rules.clone())
-    });
-    if let Some(rules) = fresh {
+    })
+}
+
+async fn load_rules(env: &Env, config: &Config, now: f64) -> Result<Rc<CompiledRules>, String> {
+    if let Some(rules) = cached_rules(config, now) {
         return rules;
     }
+    let source = format!("{}/{}", config.binding, config.key);
     let text = match env.kv(&config.binding) {
         Err(e) => Err(format!("KV binding {:?} is missing: {e}", config.binding)),
         Ok(kv) => match kv
@@ -172,12 +181,74 @@ fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
     Ok(headers)
 }
 
+/// The visitor attributes of a request, from its URL, headers and the runtime's `cf` data.
+fn visitor_attributes(
+    req: &Request,
+    headers: &HeaderMap,
+    rules: &CompiledRules,
+    now: f64,
+) -> serde_json::Value {
+    let cf = js_sys::Reflect::get(req.as_ref(), &JsValue::from_str("cf")).unwrap_or_default();
+    let field = |name: &str| {
+        js_sys::Reflect::get(&cf, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let geo = Geo {
+        country: field("country"),
+        region: field("region"),
+        city: field("city"),
+        continent: field("continent"),
+        timezone: field("timezone"),
+    };
+    let cookie_name = &rules.settings.visitor_cookie;
+    let visitor_id = cookie_value(headers, cookie_name);
+    let now = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+    let url = req.url();
+    let facts = RequestFacts {
+        url: &url,
+        headers,
+        geo,
+        now,
+        visitor_id: visitor_id.as_deref(),
+        returning: visitor_id.is_some(),
+    };
+    attributes(
+        &facts,
+        &ContextSettings {
+            header_attributes: &rules.settings.header_attributes,
+        },
+    )
+}
+
+fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn redirect_response(status: u16, location: &str) -> Result<web_sys::Response, JsValue> {
+    let headers = Headers::new()?;
+    headers.set("location", location)?;
+    headers.set("cache-control", "private, no-store")?;
+    let init = ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_str_and_init(None, &init)
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
     let config = Config::from_env(&env);
-    let path = web_sys::Url::new(&req.url())
-        .map(|u| u.pathname())
-        .unwrap_or_default();
+    let url = web_sys::Url::new(&req.url()).ok();
+    let path = url.as_ref().map(|u| u.pathname()).unwrap_or_default();
+    let secure = url.as_ref().is_some_and(|u| u.protocol() == "https:");
     let method = Method::from_bytes(req.method().as_bytes()).unwrap_or(Method::GET);
     let request_headers = header_map(&req.headers()).unwrap_or_default();
     if config.drill_path.as_deref() == Some(path.as_str()) {
@@ -185,15 +256,40 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         panic!("fail-open drill on {path}");
     }
     let origin_req = origin_request(&req, &config)?;
-
     let now = js_sys::Date::now();
     let origin_fetch = Fetch::Request(origin_req.into());
-    let fetch_origin = origin_fetch.send();
-    let (response, rules) = if method == Method::GET {
-        let (response, rules) = futures_util::join!(fetch_origin, load_rules(&env, &config, now));
-        (response, Some(rules))
+
+    // Only GET pages are ever changed; everything else goes straight to the origin.
+    let (response, rules): (worker::Result<Option<worker::Response>>, _) = if method != Method::GET
+    {
+        (origin_fetch.send().await.map(Some), None)
+    } else if let Some(rules) = cached_rules(&config, now) {
+        // Rules in memory: decide first, so a redirect never touches the origin.
+        (Ok(None), Some(rules))
     } else {
-        (fetch_origin.await, None)
+        let (response, rules) =
+            futures_util::join!(origin_fetch.send(), load_rules(&env, &config, now));
+        (response.map(Some), Some(rules))
+    };
+    let decision = match rules {
+        Some(Ok(rules)) => {
+            let attrs = visitor_attributes(&req, &request_headers, &rules, now);
+            let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+            Some((decide(&rules, &attrs, &path, now_utc, secure, false), rules))
+        }
+        Some(Err(e)) => {
+            log_event("rules_unavailable", &e, None, &path);
+            None
+        }
+        None => None,
+    };
+    if let Some((status, location)) = decision.as_ref().and_then(|(d, _)| d.redirect.clone()) {
+        return Ok(redirect_response(status, &location)?);
+    }
+    let response = match response {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => origin_fetch.send().await,
+        Err(e) => Err(e),
     };
     let response: web_sys::Response = match response {
         Ok(r) => r.into(),
@@ -207,17 +303,31 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
             )?);
         }
     };
-    Ok(respond(response, &method, &request_headers, rules, &path))
+    Ok(match decision {
+        Some((decision, rules)) => respond(
+            response,
+            &method,
+            &request_headers,
+            &decision,
+            rules.version.clone(),
+            &path,
+        ),
+        None => response,
+    })
 }
 
-/// Chooses between the origin's response as it is and a rewritten stream of it.
+/// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
 fn respond(
     response: web_sys::Response,
     method: &Method,
     request_headers: &HeaderMap,
-    rules: Option<Result<Rc<CompiledRules>, String>>,
+    decision: &Decision,
+    version: Option<String>,
     path: &str,
 ) -> web_sys::Response {
+    if decision.plan.is_empty() && decision.headers.is_empty() && decision.cookies.is_empty() {
+        return response;
+    }
     let Some(mut headers) = header_map(&response.headers()) else {
         return response;
     };
@@ -226,22 +336,26 @@ fn respond(
     else {
         return response;
     };
-    let rules = match rules {
-        Some(Ok(rules)) => rules,
-        Some(Err(e)) => {
-            log_event("rules_unavailable", &e, None, path);
-            return response;
-        }
-        None => return response,
-    };
-    let actions = rules.actions_for(path);
-    if actions.is_empty() {
-        return response;
-    }
     let Some(body) = response.body() else {
         return response;
     };
-    rewritten_headers(&mut headers);
+    let rewrite = !decision.plan.is_empty();
+    if rewrite {
+        rewritten_headers(&mut headers);
+    }
+    for (name, value) in &decision.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    for cookie in &decision.cookies {
+        if let Ok(v) = HeaderValue::from_str(cookie) {
+            headers.append(http::header::SET_COOKIE, v);
+        }
+    }
     let init = ResponseInit::new();
     init.set_status(response.status());
     init.set_status_text(&response.status_text());
@@ -249,11 +363,14 @@ fn respond(
         Ok(h) => init.set_headers(&h),
         Err(_) => return response,
     }
-    let rewriter = StreamRewriter::new(&actions, charset.as_deref());
-    let out = rewrite_stream(body, rewriter, rules.version.clone(), path.to_owned());
-    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&out), &init).unwrap_or(response)
+    let body = if rewrite {
+        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
+        rewrite_stream(body, rewriter, version, path.to_owned())
+    } else {
+        body
+    };
+    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
 }
-
 /// Pipes the origin's body through the rewriter, one chunk in, what is ready out.
 fn rewrite_stream(
     body: ReadableStream,

@@ -3,6 +3,7 @@
 //! A pattern is an exact path (`/cart`), a prefix ending in `*` (`/c/*` matches `/c/shoes` and
 //! `/c/`), or `*` alone for every page.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// One compiled page pattern, so a request only evaluates the rules for its page.
@@ -56,9 +57,96 @@ impl PagePattern {
     }
 }
 
+/// Which rules can apply to a path, so a request only evaluates the rules for its page.
+///
+/// Exact paths are looked up directly and prefixes by each prefix length in use, so the cost
+/// depends on the path and the number of distinct prefix lengths, not on the number of rules.
+#[derive(Debug, Clone, Default)]
+pub struct PageIndex {
+    any: Vec<usize>,
+    exact: HashMap<String, Vec<usize>>,
+    prefix: HashMap<String, Vec<usize>>,
+    prefix_lengths: Vec<usize>,
+}
+
+impl PageIndex {
+    /// Indexes rules by their page patterns (rule `i` has the `i`th list; empty means any page).
+    pub fn new<'a>(rules: impl Iterator<Item = &'a [PagePattern]>) -> Self {
+        let mut index = Self::default();
+        for (i, pages) in rules.enumerate() {
+            if pages.is_empty() {
+                index.any.push(i);
+            }
+            for page in pages {
+                match page {
+                    PagePattern::Any => index.any.push(i),
+                    PagePattern::Exact(p) => index.exact.entry(p.clone()).or_default().push(i),
+                    PagePattern::Prefix(p) => {
+                        index.prefix.entry(p.clone()).or_default().push(i);
+                        index.prefix_lengths.push(p.len());
+                    }
+                }
+            }
+        }
+        index.prefix_lengths.sort_unstable();
+        index.prefix_lengths.dedup();
+        index
+    }
+
+    /// The rules that can apply to `path`, in rule order, each once.
+    pub fn candidates(&self, path: &str) -> Vec<usize> {
+        let mut out = self.any.clone();
+        if let Some(rules) = self.exact.get(path) {
+            out.extend_from_slice(rules);
+        }
+        for &len in self.prefix_lengths.iter().take_while(|&&l| l <= path.len()) {
+            if let Some(rules) = path.get(..len).and_then(|p| self.prefix.get(p)) {
+                out.extend_from_slice(rules);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_finds_exactly_the_matching_rules() {
+        let pages: Vec<Vec<PagePattern>> = [
+            vec!["/"],
+            vec!["/c/*", "/cart"],
+            vec![],
+            vec!["*"],
+            vec!["/c/shoes"],
+            vec!["/c/shoes/*"],
+        ]
+        .iter()
+        .map(|list| {
+            list.iter()
+                .map(|p| PagePattern::parse(p).unwrap())
+                .collect()
+        })
+        .collect();
+        let index = PageIndex::new(pages.iter().map(Vec::as_slice));
+        for path in [
+            "/",
+            "/c/shoes",
+            "/c/shoes/",
+            "/cart",
+            "/c",
+            "/p/1",
+            "/c/shoes/x/€",
+        ] {
+            let brute: Vec<usize> = (0..pages.len())
+                .filter(|&i| pages[i].is_empty() || pages[i].iter().any(|p| p.matches(path)))
+                .collect();
+            assert_eq!(index.candidates(path), brute, "{path}");
+        }
+    }
 
     #[test]
     fn exact_prefix_and_any() {

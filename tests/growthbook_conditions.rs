@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
-use veneer::condition::{Condition, EvalContext, NoAudiences};
 use serde_json::Value;
+use veneer::condition::{Condition, EvalContext, NoAudiences};
 
 const CASES_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -2,13 +2,24 @@
 //! random-size chunks, and must give exactly its `expected.html` every time.
 //!
 //! A case is a folder with `rules.json`, `input.html`, `expected.html` and, optionally,
-//! `case.json` (`{"path": "/c/shoes", "charset": "utf-8"}`; the path defaults to `/`).
+//! `case.json`: `{"path": "/c/shoes", "charset": "utf-8", "context": {...visitor attributes},
+//! "now": "2026-11-27T10:00:00Z"}` (path `/`, no attributes and 2026-11-25T12:00:00Z by default).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use veneer::rewrite::StreamRewriter;
-use veneer::rules::compile;
+use chrono::{DateTime, Utc};
+use veneer::decide::decide;
+use veneer::rewrite::{Plan, StreamRewriter};
+use veneer::rules::{CompiledRules, compile};
+
+/// The plan the edge would make for this visitor (`context`) on `path` at `now`.
+fn plan_for(rules: &CompiledRules, context: &serde_json::Value, path: &str, now: &str) -> Plan {
+    let now = DateTime::parse_from_rfc3339(now)
+        .unwrap()
+        .with_timezone(&Utc);
+    decide(rules, context, path, now, true, false).plan
+}
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rewrite");
@@ -41,8 +52,9 @@ fn run(case: &Path, input: &[u8], mut next_size: impl FnMut() -> usize) -> Vec<u
         .map(|t| serde_json::from_str(&t).unwrap())
         .unwrap_or_default();
     let path = meta["path"].as_str().unwrap_or("/");
-    let actions = rules.actions_for(path);
-    let mut rewriter = StreamRewriter::new(&actions, meta["charset"].as_str());
+    let now = meta["now"].as_str().unwrap_or("2026-11-25T12:00:00Z");
+    let plan = plan_for(&rules, &meta["context"], path, now);
+    let mut rewriter = StreamRewriter::new(&plan, meta["charset"].as_str());
     let mut out = Vec::new();
     let mut rest = input;
     while !rest.is_empty() {
@@ -95,9 +107,9 @@ fn demo_storefront_pages_rewrite_the_same_at_every_chunking() {
         ("cart.html", "/cart", "30% off all trail shoes"),
     ] {
         let input = fs::read(root.join("fixtures/storefront").join(page)).unwrap();
-        let actions = rules.actions_for(path);
+        let plan = plan_for(&rules, &serde_json::json!({}), path, "2026-11-25T12:00:00Z");
         let feed = |mut next: Box<dyn FnMut() -> usize>| {
-            let mut r = StreamRewriter::new(&actions, Some("utf-8"));
+            let mut r = StreamRewriter::new(&plan, Some("utf-8"));
             let mut out = Vec::new();
             let mut rest = input.as_slice();
             while !rest.is_empty() {

@@ -1,24 +1,41 @@
 //! The `veneer` command: the edge's own engine for marketers and CI.
 //!
-//! `veneer validate RULES.json` checks a rules document; `veneer render --rules RULES.json
-//! [--url URL] < page.html > out.html` applies what the edge would apply to that page.
+//! Every command runs the same code as the edge (`rules::compile`, `decide::decide`,
+//! `rewrite::StreamRewriter`), so what it shows is what visitors get.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use veneer::condition::{Condition, EvalContext, NoAudiences};
+use veneer::context::{ContextSettings, Geo, RequestFacts, attributes};
+use veneer::decide::{Decision, decide};
 use veneer::rewrite::render;
-use veneer::rules::{CompiledRules, compile};
+use veneer::rules::{CompiledRules, compile, schema};
 
 const USAGE: &str = "\
 usage:
   veneer validate RULES.json
-  veneer render --rules RULES.json [--url URL] < page.html > out.html";
+  veneer render  --rules RULES.json [--context CONTEXT.json] [--url URL] [--now TIME] < page.html > out.html
+  veneer explain --rules RULES.json [--context CONTEXT.json] --url URL [--now TIME]
+  veneer eval --condition JSON --attributes JSON [--groups JSON]
+  veneer schema
+
+CONTEXT.json is a JSON object of visitor attributes (see README); --url sets the page
+(and the url, host, path and query attributes when the context leaves them out);
+--now (RFC 3339) sets the clock, else the context's \"now\", else the current time.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let rest = args.get(1..).unwrap_or_default();
     let result = match args.first().map(String::as_str) {
-        Some("validate") => validate(&args[1..]),
-        Some("render") => render_page(&args[1..]),
+        Some("validate") => validate(rest),
+        Some("render") => render_page(rest),
+        Some("explain") => explain(rest),
+        Some("eval") => eval(rest),
+        Some("schema") => print_json(&schema()),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -32,6 +49,12 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn print_json(value: &Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    println!("{text}");
+    Ok(())
 }
 
 /// Reads and compiles a rules file, turning every problem into one error text.
@@ -57,61 +80,149 @@ fn validate(args: &[String]) -> Result<(), String> {
     let rules = load(path)?;
     let actions: usize = rules.rules.iter().map(|r| r.actions.len()).sum();
     println!(
-        "{path}: ok, version {}, {} rule(s), {actions} action(s)",
+        "{path}: ok, version {}, {} rule(s), {} audience(s), {actions} action(s)",
         rules.version.as_deref().unwrap_or("(none)"),
-        rules.rules.len()
+        rules.rules.len(),
+        rules.audiences.len(),
     );
     Ok(())
 }
 
-fn render_page(args: &[String]) -> Result<(), String> {
-    let mut rules_path = None;
-    let mut url = "/".to_owned();
+/// Parses `--flag value` pairs, refusing unknown flags.
+fn flags(args: &[String], known: &[&str]) -> Result<HashMap<String, String>, String> {
+    let mut out = HashMap::new();
     let mut rest = args.iter();
     while let Some(flag) = rest.next() {
+        if !known.contains(&flag.as_str()) {
+            return Err(format!("unknown option {flag}\n{USAGE}"));
+        }
         let value = rest
             .next()
             .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
-        match flag.as_str() {
-            "--rules" => rules_path = Some(value.clone()),
-            "--url" => url = value.clone(),
-            _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+        out.insert(flag.clone(), value.clone());
+    }
+    Ok(out)
+}
+
+fn json_arg(text: &str, what: &str) -> Result<Value, String> {
+    serde_json::from_str(text).map_err(|e| format!("{what} is not valid JSON: {e}"))
+}
+
+/// Decides for the visitor and page the flags describe, exactly as the edge would.
+fn decision_for(flags: &HashMap<String, String>) -> Result<(Decision, String), String> {
+    let rules_path = flags
+        .get("--rules")
+        .ok_or_else(|| format!("--rules is required\n{USAGE}"))?;
+    let rules = load(rules_path)?;
+    let mut context = match flags.get("--context") {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            json_arg(&text, path)?
+        }
+        None => Value::Object(Map::new()),
+    };
+    let Some(object) = context.as_object_mut() else {
+        return Err("the context must be a JSON object of visitor attributes".into());
+    };
+    let url = flags.get("--url").cloned().unwrap_or_else(|| "/".into());
+    let absolute = if url.contains("://") {
+        url.clone()
+    } else {
+        format!("https://localhost{url}")
+    };
+    let headers = http::HeaderMap::new();
+    let from_url = attributes(
+        &RequestFacts {
+            url: &absolute,
+            headers: &headers,
+            geo: Geo::default(),
+            now: DateTime::<Utc>::from(std::time::SystemTime::now()),
+            visitor_id: None,
+            returning: false,
+        },
+        &ContextSettings::default(),
+    );
+    for key in ["url", "host", "path", "query"] {
+        if let Some(v) = from_url.get(key) {
+            object.entry(key).or_insert_with(|| v.clone());
         }
     }
-    let rules = load(&rules_path.ok_or_else(|| format!("--rules is required\n{USAGE}"))?)?;
-    let path = request_path(&url);
+    let path = object
+        .get("path")
+        .and_then(Value::as_str)
+        .unwrap_or("/")
+        .to_owned();
+    let now = match flags
+        .get("--now")
+        .map(String::as_str)
+        .or_else(|| object.get("now").and_then(Value::as_str))
+    {
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map_err(|e| format!("the time {t:?} is not RFC 3339: {e}"))?
+            .with_timezone(&Utc),
+        None => DateTime::<Utc>::from(std::time::SystemTime::now()),
+    };
+    let secure = absolute.starts_with("https://");
+    Ok((decide(&rules, &context, &path, now, secure, true), path))
+}
+
+fn render_page(args: &[String]) -> Result<(), String> {
+    let flags = flags(args, &["--rules", "--context", "--url", "--now"])?;
+    let (decision, _) = decision_for(&flags)?;
     let mut page = Vec::new();
     std::io::stdin()
         .read_to_end(&mut page)
         .map_err(|e| format!("reading the page from stdin: {e}"))?;
-    let out = render(&rules.actions_for(path), &page);
+    let out = match &decision.redirect {
+        Some((status, location)) => {
+            eprintln!("this visitor is redirected ({status}) to {location}");
+            page
+        }
+        None => render(&decision.plan, &page),
+    };
     std::io::stdout()
         .write_all(&out)
         .map_err(|e| format!("writing the page: {e}"))
 }
 
-/// The path of a URL or path, without query or fragment (`https://x/c/a?q=1` gives `/c/a`).
-fn request_path(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path_start = if url.contains("://") {
-        after_scheme.find('/').unwrap_or(after_scheme.len())
-    } else {
-        0
-    };
-    let path = &after_scheme[path_start..];
-    let end = path.find(['?', '#']).unwrap_or(path.len());
-    if end == 0 { "/" } else { &path[..end] }
+fn explain(args: &[String]) -> Result<(), String> {
+    let flags = flags(args, &["--rules", "--context", "--url", "--now"])?;
+    if !flags.contains_key("--url") {
+        return Err(format!("--url is required\n{USAGE}"));
+    }
+    let (decision, path) = decision_for(&flags)?;
+    let mut out = decision.explain();
+    if let Some(object) = out.as_object_mut() {
+        object.insert("path".into(), Value::String(path));
+    }
+    print_json(&out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::request_path;
-
-    #[test]
-    fn request_path_of_urls_and_paths() {
-        assert_eq!(request_path("https://shop.example/c/a?q=1#x"), "/c/a");
-        assert_eq!(request_path("https://shop.example"), "/");
-        assert_eq!(request_path("/cart?x"), "/cart");
-        assert_eq!(request_path("?x"), "/");
+fn eval(args: &[String]) -> Result<(), String> {
+    let flags = flags(args, &["--condition", "--attributes", "--groups"])?;
+    let condition = json_arg(
+        flags
+            .get("--condition")
+            .ok_or_else(|| format!("--condition is required\n{USAGE}"))?,
+        "--condition",
+    )?;
+    let attributes = json_arg(
+        flags.get("--attributes").map_or("{}", String::as_str),
+        "--attributes",
+    )?;
+    let groups: HashMap<String, Vec<Value>> = match flags.get("--groups") {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| format!("--groups must map group names to lists of values: {e}"))?,
+        None => HashMap::new(),
+    };
+    let (compiled, errors) = Condition::compile(&condition);
+    for e in &errors {
+        eprintln!("warning: {e}");
     }
+    let ctx = EvalContext {
+        saved_groups: &groups,
+        audiences: &NoAudiences,
+    };
+    println!("{}", compiled.eval(&attributes, &ctx));
+    Ok(())
 }
