@@ -9,9 +9,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use crate::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
 use crate::condition::{Audiences, EvalContext};
 use crate::rewrite::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
-use crate::rules::{Action, Audience, CompiledRule, CompiledRules, ElementOp, is_url_attribute};
+use crate::rules::{
+    Action, Audience, CompiledRule, CompiledRules, ElementOp, Experiment, Status, is_url_attribute,
+};
 use crate::template::{Escape, Template, push_escaped};
 
 /// What Veneer does for one request.
@@ -29,6 +32,61 @@ pub struct Decision {
     pub trace: Vec<RuleTrace>,
     /// Audiences evaluated for this visitor, by name.
     pub audiences: Vec<(String, bool)>,
+    /// What happened in each experiment on this page.
+    pub experiments: Vec<AssignmentTrace>,
+}
+
+/// One experiment's outcome for this visitor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentTrace {
+    /// The experiment's id.
+    pub experiment: String,
+    /// The variation whose actions were applied, if any.
+    pub variation: Option<String>,
+    /// Whether the visitor is in the experiment (counted); false for the control given to
+    /// bots, visitors without consent, and those outside coverage or namespace.
+    pub in_experiment: bool,
+    /// Whether this assignment is new and must be remembered in the assignments cookie.
+    pub remember: bool,
+    /// A short reason a marketer can read.
+    pub reason: String,
+}
+
+/// Everything about one request that a decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct Visit<'a> {
+    /// Visitor attributes (see `context`); `id` is the visitor id, `bot` marks crawlers.
+    pub attributes: &'a Value,
+    /// The request path.
+    pub path: &'a str,
+    /// The edge clock.
+    pub now: DateTime<Utc>,
+    /// The request came over https (cookies get `Secure`).
+    pub secure: bool,
+    /// Assignments remembered from earlier visits: (experiment, variation).
+    pub sticky: &'a [(String, String)],
+    /// Whether the visitor consented (always true without consent mode).
+    pub consent: bool,
+    /// Whether this is a marketer's preview: drafts run and `forced` is honoured.
+    pub preview: bool,
+    /// Variations forced for QA (preview only): (experiment, variation).
+    pub forced: &'a [(String, String)],
+}
+
+impl<'a> Visit<'a> {
+    /// A plain visit: no remembered assignments, consent given, no preview.
+    pub fn new(attributes: &'a Value, path: &'a str, now: DateTime<Utc>) -> Self {
+        Self {
+            attributes,
+            path,
+            now,
+            secure: true,
+            sticky: &[],
+            consent: true,
+            preview: false,
+            forced: &[],
+        }
+    }
 }
 
 /// Whether one rule applied, and why (not).
@@ -77,19 +135,20 @@ impl Resolver<'_> {
     }
 }
 
-/// Decides what to do for a visitor (`attributes`) on `path` at `now`.
+/// Decides what to do for one visit.
 ///
-/// `secure` adds `Secure` to cookies (the request came over https). With `trace`, every rule of
-/// the document gets a [`RuleTrace`], for `veneer explain`; without, only those whose pages
-/// match, which is all the edge needs.
-pub fn decide(
-    rules: &CompiledRules,
-    attributes: &Value,
-    path: &str,
-    now: DateTime<Utc>,
-    secure: bool,
-    trace: bool,
-) -> Decision {
+/// Rules apply first (by priority, then document order), then experiments (document order), so
+/// a variation wins over a rule that changes the same thing. With `trace`, every rule of the
+/// document gets a [`RuleTrace`], for `veneer explain`; without, only those whose pages match,
+/// which is all the edge needs.
+pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
+    let Visit {
+        attributes,
+        path,
+        now,
+        secure,
+        ..
+    } = *visit;
     let resolver = Resolver {
         audiences: &rules.audiences,
         saved_groups: &rules.saved_groups,
@@ -130,10 +189,146 @@ pub fn decide(
             }),
         }
     }
+    for i in rules.experiment_index.candidates(path) {
+        if let Some(experiment) = rules.experiments.get(i) {
+            let (variation, outcome) = assign(experiment, visit, &resolver);
+            if let Some(v) = variation.and_then(|v| experiment.variations.get(v)) {
+                for action in &v.actions {
+                    render_action(action, attributes, secure, &mut decision);
+                }
+            }
+            decision.experiments.push(outcome);
+        }
+    }
     let mut audiences: Vec<(String, bool)> = resolver.memo.into_inner().into_iter().collect();
     audiences.sort();
     decision.audiences = audiences;
     decision
+}
+
+/// Which variation (index) a visitor gets in one experiment, and why.
+fn assign(e: &Experiment, visit: &Visit, resolver: &Resolver) -> (Option<usize>, AssignmentTrace) {
+    let outcome =
+        |variation: Option<usize>, in_experiment: bool, remember: bool, reason: String| {
+            (
+                variation,
+                AssignmentTrace {
+                    experiment: e.id.clone(),
+                    variation: variation
+                        .and_then(|v| e.variations.get(v))
+                        .map(|v| v.id.clone()),
+                    in_experiment,
+                    remember,
+                    reason,
+                },
+            )
+        };
+    let control = Some(0);
+    match e.status {
+        Status::Draft if !visit.preview => {
+            return outcome(None, false, false, "draft: only previews see it".into());
+        }
+        Status::Stopped { winner: Some(w) } => {
+            return outcome(
+                Some(w),
+                false,
+                false,
+                "stopped: the winner goes to everyone".into(),
+            );
+        }
+        Status::Stopped { winner: None } => {
+            return outcome(None, false, false, "stopped without a winner".into());
+        }
+        _ => {}
+    }
+    if let Some(schedule) = &e.schedule
+        && !schedule.is_active(visit.now)
+    {
+        return outcome(
+            None,
+            false,
+            false,
+            format!("its schedule is not live at {}", visit.now.to_rfc3339()),
+        );
+    }
+    if let Some(audience) = &e.audience
+        && !audience
+            .condition
+            .eval(visit.attributes, &resolver.context())
+    {
+        return outcome(
+            None,
+            false,
+            false,
+            format!("the visitor is not in its audience {}", audience.source),
+        );
+    }
+    let find = |pairs: &[(String, String)]| {
+        pairs
+            .iter()
+            .find(|(exp, _)| *exp == e.id)
+            .and_then(|(_, var)| e.variations.iter().position(|v| v.id == *var))
+    };
+    if visit.preview
+        && let Some(v) = find(visit.forced)
+    {
+        return outcome(Some(v), false, false, "forced by a preview".into());
+    }
+    if visit.attributes.get("bot") == Some(&Value::Bool(true)) {
+        return outcome(
+            control,
+            false,
+            false,
+            "bots get the control and are not counted".into(),
+        );
+    }
+    if !visit.consent {
+        return outcome(
+            control,
+            false,
+            false,
+            "no consent yet: the control, not counted".into(),
+        );
+    }
+    let Some(id) = visit.attributes.get("id").and_then(Value::as_str) else {
+        return outcome(
+            control,
+            false,
+            false,
+            "no visitor id: the control, not counted".into(),
+        );
+    };
+    if let Some(v) = find(visit.sticky) {
+        return outcome(
+            Some(v),
+            true,
+            false,
+            "remembered from an earlier visit".into(),
+        );
+    }
+    if let Some(ns) = &e.namespace
+        && !in_namespace(id, ns)
+    {
+        return outcome(
+            control,
+            false,
+            false,
+            format!("outside its namespace {} [{}, {})", ns.id, ns.start, ns.end),
+        );
+    }
+    let Some(n) = hash(&e.seed, id, e.hash_version) else {
+        return outcome(control, false, false, "unsupported hash version".into());
+    };
+    let ranges = bucket_ranges(e.variations.len(), e.coverage, e.weights.as_deref());
+    match choose_variation(n, &ranges) {
+        Some(v) => outcome(Some(v), true, true, format!("bucketed at {n}")),
+        None => outcome(
+            control,
+            false,
+            false,
+            format!("outside coverage {} (bucket {n})", e.coverage),
+        ),
+    }
 }
 
 fn applies(
@@ -280,6 +475,10 @@ impl Decision {
             "headers": self.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "cookies": self.cookies,
             "redirect": self.redirect.as_ref().map(|(s, l)| json!({"status": s, "location": l})),
+            "experiments": self.experiments.iter().map(|a| json!({
+                "id": a.experiment, "variation": a.variation, "in_experiment": a.in_experiment,
+                "reason": a.reason
+            })).collect::<Vec<_>>(),
         })
     }
 }

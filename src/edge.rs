@@ -4,6 +4,7 @@
 //! fails open everywhere: when anything goes wrong the visitor gets the origin's own response.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_util::{StreamExt, stream};
@@ -16,10 +17,13 @@ use worker::{Context, Env, Fetch, console_log, event};
 use chrono::{DateTime, Utc};
 
 use crate::context::{ContextSettings, Geo, RequestFacts, attributes};
-use crate::decide::{Decision, decide};
+use crate::decide::{Decision, Visit, decide};
 use crate::policy::{Treatment, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
 use crate::rules::{CompiledRules, compile};
+use crate::session::{
+    DEBUG_HEADER, PREVIEW_BADGE, PreviewState, RequestInput, Session, SessionInput, debug_header,
+};
 
 /// Deployment settings, read from `wrangler.toml` vars.
 struct Config {
@@ -27,6 +31,7 @@ struct Config {
     drill_path: Option<String>,
     binding: String,
     key: String,
+    draft_key: String,
     isolate_ttl_ms: f64,
     kv_cache_ttl: u64,
 }
@@ -49,6 +54,7 @@ impl Config {
             drill_path: var("FAIL_OPEN_DRILL_PATH"),
             binding: var("RULES_BINDING").unwrap_or_else(|| "RULES".into()),
             key: var("RULES_KEY").unwrap_or_else(|| "rules".into()),
+            draft_key: var("RULES_DRAFT_KEY").unwrap_or_else(|| "rules:draft".into()),
             isolate_ttl_ms: number("RULES_CACHE_SECONDS", 30) as f64 * 1000.0,
             // Workers KV refuses a cacheTtl under 60 seconds.
             kv_cache_ttl: number("RULES_KV_CACHE_TTL", 60).max(60),
@@ -58,14 +64,31 @@ impl Config {
 
 /// Rules as loaded for this isolate: compiled once per document text, kept for a while.
 struct Loaded {
-    source: String,
     loaded_at: f64,
     text: Option<String>,
-    rules: Result<Rc<CompiledRules>, String>,
+    rules: Result<Rc<CompiledRules>, Unavailable>,
+}
+
+/// Why no rules could be used.
+#[derive(Debug, Clone)]
+enum Unavailable {
+    /// The key does not exist.
+    Missing(String),
+    /// Anything else: binding, KV error, invalid document.
+    Failed(String),
+}
+
+impl Unavailable {
+    fn message(&self) -> &str {
+        match self {
+            Self::Missing(m) | Self::Failed(m) => m,
+        }
+    }
 }
 
 thread_local! {
-    static LOADED: RefCell<Option<Loaded>> = const { RefCell::new(None) };
+    /// Per KV key (`rules`, `rules:draft`).
+    static LOADED: RefCell<HashMap<String, Loaded>> = RefCell::new(HashMap::new());
 }
 
 /// Writes one structured log line (JSON) about something that went wrong or was skipped.
@@ -74,53 +97,77 @@ fn log_event(event: &str, detail: &str, version: Option<&str>, path: &str) {
     console_log!("{line}");
 }
 
-/// The rules this isolate holds, if they are still fresh.
-fn cached_rules(config: &Config, now: f64) -> Option<Result<Rc<CompiledRules>, String>> {
-    let source = format!("{}/{}", config.binding, config.key);
+/// The rules this isolate holds for `key`, if they are still fresh.
+fn cached_rules(
+    config: &Config,
+    key: &str,
+    now: f64,
+) -> Option<Result<Rc<CompiledRules>, Unavailable>> {
     LOADED.with_borrow(|loaded| {
         loaded
-            .as_ref()
-            .filter(|l| l.source == source && now - l.loaded_at < config.isolate_ttl_ms)
+            .get(key)
+            .filter(|l| now - l.loaded_at < config.isolate_ttl_ms)
             .map(|l| l.rules.clone())
     })
 }
 
-async fn load_rules(env: &Env, config: &Config, now: f64) -> Result<Rc<CompiledRules>, String> {
-    if let Some(rules) = cached_rules(config, now) {
+/// The compiled rules under `key`: from isolate memory while fresh, else from KV.
+async fn load_rules(
+    env: &Env,
+    config: &Config,
+    key: &str,
+    now: f64,
+) -> Result<Rc<CompiledRules>, Unavailable> {
+    if let Some(rules) = cached_rules(config, key, now) {
         return rules;
     }
-    let source = format!("{}/{}", config.binding, config.key);
     let text = match env.kv(&config.binding) {
-        Err(e) => Err(format!("KV binding {:?} is missing: {e}", config.binding)),
-        Ok(kv) => match kv
-            .get(&config.key)
-            .cache_ttl(config.kv_cache_ttl)
-            .text()
-            .await
-        {
+        Err(e) => Err(Unavailable::Failed(format!(
+            "KV binding {:?} is missing: {e}",
+            config.binding
+        ))),
+        Ok(kv) => match kv.get(key).cache_ttl(config.kv_cache_ttl).text().await {
             Ok(Some(text)) => Ok(text),
-            Ok(None) => Err(format!("KV key {:?} does not exist", config.key)),
-            Err(e) => Err(format!("KV read of {:?} failed: {e}", config.key)),
+            Ok(None) => Err(Unavailable::Missing(format!(
+                "KV key {key:?} does not exist"
+            ))),
+            Err(e) => Err(Unavailable::Failed(format!(
+                "KV read of {key:?} failed: {e}"
+            ))),
         },
     };
     LOADED.with_borrow_mut(|loaded| {
         let unchanged = loaded
-            .as_ref()
-            .filter(|l| l.source == source && l.text.as_deref() == text.as_deref().ok())
+            .get(key)
+            .filter(|l| l.text.as_deref() == text.as_deref().ok())
             .map(|l| l.rules.clone());
         let rules = match (&text, unchanged) {
             (Ok(_), Some(rules)) => rules,
-            (Ok(text), None) => compile_logged(text),
+            (Ok(text), None) => compile_logged(text).map_err(Unavailable::Failed),
             (Err(e), _) => Err(e.clone()),
         };
-        *loaded = Some(Loaded {
-            source,
-            loaded_at: now,
-            text: text.ok(),
-            rules: rules.clone(),
-        });
+        loaded.insert(
+            key.to_owned(),
+            Loaded {
+                loaded_at: now,
+                text: text.ok(),
+                rules: rules.clone(),
+            },
+        );
         rules
     })
+}
+
+/// The draft rules for a preview, falling back to the published ones when there is no draft.
+async fn load_preview_rules(
+    env: &Env,
+    config: &Config,
+    now: f64,
+) -> Result<Rc<CompiledRules>, Unavailable> {
+    match load_rules(env, config, &config.draft_key, now).await {
+        Err(Unavailable::Missing(_)) => load_rules(env, config, &config.key, now).await,
+        other => other,
+    }
 }
 
 /// Compiles a new rules version, logging each rule that is skipped.
@@ -186,6 +233,7 @@ fn visitor_attributes(
     req: &Request,
     headers: &HeaderMap,
     rules: &CompiledRules,
+    session: &Session,
     now: f64,
 ) -> serde_json::Value {
     let cf = js_sys::Reflect::get(req.as_ref(), &JsValue::from_str("cf")).unwrap_or_default();
@@ -201,8 +249,6 @@ fn visitor_attributes(
         continent: field("continent"),
         timezone: field("timezone"),
     };
-    let cookie_name = &rules.settings.visitor_cookie;
-    let visitor_id = cookie_value(headers, cookie_name);
     let now = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
     let url = req.url();
     let facts = RequestFacts {
@@ -210,8 +256,8 @@ fn visitor_attributes(
         headers,
         geo,
         now,
-        visitor_id: visitor_id.as_deref(),
-        returning: visitor_id.is_some(),
+        visitor_id: session.visitor_id.as_deref(),
+        returning: session.returning,
     };
     attributes(
         &facts,
@@ -221,16 +267,22 @@ fn visitor_attributes(
     )
 }
 
-fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"').to_owned())
-        .filter(|v| !v.is_empty())
+/// 16 random bytes from the runtime's crypto (zeros only if it is unavailable, which the
+/// Workers runtime never is; ids stay valid either way).
+fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    let global = js_sys::global();
+    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).unwrap_or_default();
+    let get = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    if let Some(get) = get {
+        let array = js_sys::Uint8Array::new_with_length(16);
+        if get.call1(&crypto, &array).is_ok() {
+            array.copy_to(&mut bytes);
+        }
+    }
+    bytes
 }
 
 fn redirect_response(status: u16, location: &str) -> Result<web_sys::Response, JsValue> {
@@ -248,6 +300,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     let config = Config::from_env(&env);
     let url = web_sys::Url::new(&req.url()).ok();
     let path = url.as_ref().map(|u| u.pathname()).unwrap_or_default();
+    let query = url.as_ref().map(|u| u.search()).unwrap_or_default();
     let secure = url.as_ref().is_some_and(|u| u.protocol() == "https:");
     let method = Method::from_bytes(req.method().as_bytes()).unwrap_or(Method::GET);
     let request_headers = header_map(&req.headers()).unwrap_or_default();
@@ -258,62 +311,118 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     let origin_req = origin_request(&req, &config)?;
     let now = js_sys::Date::now();
     let origin_fetch = Fetch::Request(origin_req.into());
+    if method != Method::GET {
+        // Only GET pages are ever changed; everything else goes straight to the origin.
+        return origin_response(origin_fetch.send().await, &path);
+    }
 
-    // Only GET pages are ever changed; everything else goes straight to the origin.
-    let (response, rules): (worker::Result<Option<worker::Response>>, _) = if method != Method::GET
-    {
-        (origin_fetch.send().await.map(Some), None)
-    } else if let Some(rules) = cached_rules(&config, now) {
-        // Rules in memory: decide first, so a redirect never touches the origin.
-        (Ok(None), Some(rules))
+    let secret = env
+        .secret("VENEER_SECRET")
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    let request = RequestInput {
+        headers: &request_headers,
+        query: query.trim_start_matches('?'),
+        secret: secret.as_bytes(),
+        now: (now / 1000.0) as u64,
+        secure,
+    };
+    let preview = PreviewState::new(&request);
+    for note in &preview.notes {
+        log_event("preview_ignored", note, None, &path);
+    }
+    let key = if preview.is_on() {
+        &config.draft_key
     } else {
-        let (response, rules) =
-            futures_util::join!(origin_fetch.send(), load_rules(&env, &config, now));
-        (response.map(Some), Some(rules))
+        &config.key
     };
-    let decision = match rules {
-        Some(Ok(rules)) => {
-            let attrs = visitor_attributes(&req, &request_headers, &rules, now);
-            let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
-            Some((decide(&rules, &attrs, &path, now_utc, secure, false), rules))
+    // Rules in memory: decide first, so a redirect never touches the origin.
+    let (response, rules) = match cached_rules(&config, key, now) {
+        Some(rules) => (None, rules),
+        None if preview.is_on() => {
+            let (response, rules) =
+                futures_util::join!(origin_fetch.send(), load_preview_rules(&env, &config, now));
+            (Some(response), rules)
         }
-        Some(Err(e)) => {
-            log_event("rules_unavailable", &e, None, &path);
-            None
+        None => {
+            let (response, rules) =
+                futures_util::join!(origin_fetch.send(), load_rules(&env, &config, key, now));
+            (Some(response), rules)
         }
-        None => None,
     };
-    if let Some((status, location)) = decision.as_ref().and_then(|(d, _)| d.redirect.clone()) {
+    let rules = match rules {
+        Ok(rules) => rules,
+        Err(e) => {
+            log_event("rules_unavailable", e.message(), None, &path);
+            let response = match response {
+                Some(r) => r,
+                None => origin_fetch.send().await,
+            };
+            return origin_response(response, &path);
+        }
+    };
+    let input = SessionInput {
+        request,
+        settings: &rules.settings,
+        random: random_bytes(),
+    };
+    let session = Session::new(&input, preview);
+    let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
+    let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+    let visit = Visit {
+        attributes: &attrs,
+        path: &path,
+        now: now_utc,
+        secure,
+        sticky: &session.sticky,
+        consent: session.consent,
+        preview: session.in_preview(),
+        forced: &session.preview.forced,
+    };
+    let mut decision = decide(&rules, &visit, false);
+    if let Some((status, location)) = decision.redirect.clone() {
         return Ok(redirect_response(status, &location)?);
     }
     let response = match response {
-        Ok(Some(r)) => Ok(r),
-        Ok(None) => origin_fetch.send().await,
-        Err(e) => Err(e),
+        Some(r) => r,
+        None => origin_fetch.send().await,
     };
-    let response: web_sys::Response = match response {
-        Ok(r) => r.into(),
+    // An unreachable origin gives a plain 502, which is passed through like any non-200.
+    let response = origin_response(response, &path)?;
+    let mut extra = session.cookies(&input, &decision);
+    let debug = session.in_preview().then(|| {
+        decision.plan.body_end.push(PREVIEW_BADGE.to_owned());
+        debug_header(&decision, &rules.problems)
+    });
+    decision.cookies.append(&mut extra);
+    Ok(respond(
+        response,
+        &method,
+        &request_headers,
+        &decision,
+        debug,
+        rules.version.clone(),
+        &path,
+    ))
+}
+
+/// The origin's response, or a plain 502 (and a log line) when it could not be reached.
+fn origin_response(
+    response: worker::Result<worker::Response>,
+    path: &str,
+) -> worker::Result<web_sys::Response> {
+    match response {
+        Ok(r) => Ok(r.into()),
         Err(e) => {
-            log_event("origin_unreachable", &e.to_string(), None, &path);
+            log_event("origin_unreachable", &e.to_string(), None, path);
             let init = ResponseInit::new();
             init.set_status(502);
-            return Ok(web_sys::Response::new_with_opt_str_and_init(
+            Ok(web_sys::Response::new_with_opt_str_and_init(
                 Some("Bad gateway: the origin could not be reached.\n"),
                 &init,
-            )?);
+            )?)
         }
-    };
-    Ok(match decision {
-        Some((decision, rules)) => respond(
-            response,
-            &method,
-            &request_headers,
-            &decision,
-            rules.version.clone(),
-            &path,
-        ),
-        None => response,
-    })
+    }
 }
 
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
@@ -322,10 +431,15 @@ fn respond(
     method: &Method,
     request_headers: &HeaderMap,
     decision: &Decision,
+    debug: Option<String>,
     version: Option<String>,
     path: &str,
 ) -> web_sys::Response {
-    if decision.plan.is_empty() && decision.headers.is_empty() && decision.cookies.is_empty() {
+    if decision.plan.is_empty()
+        && decision.headers.is_empty()
+        && decision.cookies.is_empty()
+        && debug.is_none()
+    {
         return response;
     }
     let Some(mut headers) = header_map(&response.headers()) else {
@@ -354,6 +468,16 @@ fn respond(
     for cookie in &decision.cookies {
         if let Ok(v) = HeaderValue::from_str(cookie) {
             headers.append(http::header::SET_COOKIE, v);
+        }
+    }
+    if let Some(debug) = debug {
+        // A preview is one person's view: never cache it, anywhere.
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&debug) {
+            headers.insert(DEBUG_HEADER, v);
         }
     }
     let init = ResponseInit::new();

@@ -13,6 +13,8 @@ pub mod policy;
 pub mod rewrite;
 pub mod rules;
 pub mod schedule;
+pub mod session;
+pub mod signing;
 pub mod template;
 pub mod text_replace;
 

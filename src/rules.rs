@@ -169,6 +169,12 @@ pub struct CompiledRule {
 pub struct Settings {
     /// Name of the visitor id cookie.
     pub visitor_cookie: String,
+    /// Lifetime of the visitor id cookie, in days (at most 400, browsers' limit).
+    pub visitor_cookie_days: u64,
+    /// Consent mode: the cookie that must say yes before Veneer sets cookies or runs experiments.
+    pub consent_cookie: Option<String>,
+    /// Values of the consent cookie that mean yes.
+    pub consent_values: Vec<String>,
     /// Hosts that absolute redirects may point to.
     pub redirect_hosts: Vec<String>,
     /// Request headers exposed as the `headers` attribute.
@@ -190,6 +196,10 @@ pub struct CompiledRules {
     pub rules: Vec<CompiledRule>,
     /// Which rules can apply to which path.
     pub index: PageIndex,
+    /// Experiments that compiled, in document order.
+    pub experiments: Vec<Experiment>,
+    /// Which experiments can apply to which path.
+    pub experiment_index: PageIndex,
     /// Problems that made rules or audiences be skipped.
     pub problems: Vec<Problem>,
 }
@@ -282,9 +292,38 @@ impl Checker {
 }
 
 /// Top-level fields of a document.
-const DOCUMENT_FIELDS: &[&str] = &["version", "settings", "audiences", "saved_groups", "rules"];
+const DOCUMENT_FIELDS: &[&str] = &[
+    "version",
+    "settings",
+    "audiences",
+    "saved_groups",
+    "rules",
+    "experiments",
+];
 /// Fields of `settings`.
-const SETTINGS_FIELDS: &[&str] = &["visitor_cookie", "redirect_hosts", "header_attributes"];
+const SETTINGS_FIELDS: &[&str] = &[
+    "visitor_cookie",
+    "visitor_cookie_days",
+    "consent_cookie",
+    "consent_values",
+    "redirect_hosts",
+    "header_attributes",
+];
+/// Fields of an experiment.
+const EXPERIMENT_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "pages",
+    "audience",
+    "schedule",
+    "status",
+    "winner",
+    "coverage",
+    "seed",
+    "hash_version",
+    "namespace",
+    "variations",
+];
 /// Fields of a rule.
 const RULE_FIELDS: &[&str] = &[
     "id",
@@ -334,6 +373,17 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
         }
     };
     let saved_groups = compile_saved_groups(doc.get("saved_groups"), &mut fatal);
+    let experiment_values = match doc.get("experiments") {
+        None => &[][..],
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(other) => {
+            fatal.push(
+                "$.experiments",
+                format!("expected a list of experiments, found {}", describe(other)),
+            );
+            &[][..]
+        }
+    };
     let audience_values = match doc.get("audiences") {
         None => Map::new(),
         Some(Value::Object(map)) => map.clone(),
@@ -382,6 +432,25 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     // Stable: equal priorities keep document order.
     compiled.sort_by_key(|r| r.priority);
     let index = PageIndex::new(compiled.iter().map(|r| r.pages.as_slice()));
+
+    let mut experiments = Vec::new();
+    let mut experiment_ids = HashSet::new();
+    for (i, e) in experiment_values.iter().enumerate() {
+        let path = format!("$.experiments[{i}]");
+        let before = check.problems.len();
+        let experiment = compile_experiment(e, &path, &settings, &audiences, &mut check);
+        if let Some(e) = experiment.filter(|_| check.problems.len() == before) {
+            if experiment_ids.insert(e.id.clone()) {
+                experiments.push(e);
+            } else {
+                check.push(
+                    format!("{path}.id"),
+                    format!("duplicate experiment id {:?}; ids must be unique", e.id),
+                );
+            }
+        }
+    }
+    let experiment_index = PageIndex::new(experiments.iter().map(|e| e.pages.as_slice()));
     Ok(CompiledRules {
         version,
         settings,
@@ -389,6 +458,8 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
         saved_groups,
         rules: compiled,
         index,
+        experiments,
+        experiment_index,
         problems: check.problems,
     })
 }
@@ -396,6 +467,8 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
 fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Settings {
     let mut settings = Settings {
         visitor_cookie: DEFAULT_VISITOR_COOKIE.into(),
+        visitor_cookie_days: 365,
+        consent_values: vec!["yes".into(), "true".into(), "1".into()],
         ..Settings::default()
     };
     let Some(value) = value else {
@@ -422,6 +495,35 @@ fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Settings {
                 ),
             );
         }
+    }
+    if let Some(v) = object.get("visitor_cookie_days") {
+        match v.as_u64() {
+            Some(d @ 1..=400) => settings.visitor_cookie_days = d,
+            _ => check.push(
+                "$.settings.visitor_cookie_days",
+                format!(
+                    "expected whole days from 1 to 400 (browsers cap cookies at 400), found {}",
+                    describe(v)
+                ),
+            ),
+        }
+    }
+    if let Some(v) = object.get("consent_cookie")
+        && let Some(name) = check.string(v, "$.settings.consent_cookie")
+    {
+        if is_token(name) {
+            settings.consent_cookie = Some(name.to_owned());
+        } else {
+            check.push(
+                "$.settings.consent_cookie",
+                format!("expected a cookie name, found {name:?}"),
+            );
+        }
+    }
+    if let Some(v) = object.get("consent_values")
+        && let Some(list) = check.string_list(v, "$.settings.consent_values", "a value")
+    {
+        settings.consent_values = list;
     }
     for (key, target) in [
         ("redirect_hosts", &mut settings.redirect_hosts),
@@ -546,51 +648,19 @@ fn drop_unknown_and_cyclic_audiences(
     }
 }
 
-fn compile_rule(
-    value: &Value,
+/// Where, for whom and when: the targeting shared by rules and experiments.
+struct Targeting {
+    pages: Vec<PagePattern>,
+    audience: Option<Audience>,
+    schedule: Option<Schedule>,
+}
+
+fn compile_targeting(
+    rule: &Map<String, Value>,
     path: &str,
-    settings: &Settings,
     audiences: &HashMap<String, Audience>,
     check: &mut Checker,
-) -> Option<CompiledRule> {
-    let Some(rule) = value.as_object() else {
-        check.push(
-            path,
-            format!("expected a rule object, found {}", describe(value)),
-        );
-        return None;
-    };
-    check.unknown_fields(rule, path, RULE_FIELDS);
-    let id = match rule.get("id") {
-        Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
-        Some(other) => {
-            check.push(
-                format!("{path}.id"),
-                format!("expected a non-empty string, found {}", describe(other)),
-            );
-            None
-        }
-        None => {
-            check.push(path, "missing field \"id\" (a unique name for the rule)");
-            None
-        }
-    };
-    if let Some(d) = rule.get("description").filter(|d| !d.is_string()) {
-        check.push(
-            format!("{path}.description"),
-            format!("expected a string, found {}", describe(d)),
-        );
-    }
-    let priority = match rule.get("priority") {
-        None => 0,
-        Some(v) => v.as_i64().unwrap_or_else(|| {
-            check.push(
-                format!("{path}.priority"),
-                format!("expected a whole number, found {}", describe(v)),
-            );
-            0
-        }),
-    };
+) -> Targeting {
     let mut pages = Vec::new();
     match rule.get("pages") {
         None => {}
@@ -653,6 +723,63 @@ fn compile_rule(
             None
         }
     });
+    Targeting {
+        pages,
+        audience,
+        schedule,
+    }
+}
+
+fn compile_rule(
+    value: &Value,
+    path: &str,
+    settings: &Settings,
+    audiences: &HashMap<String, Audience>,
+    check: &mut Checker,
+) -> Option<CompiledRule> {
+    let Some(rule) = value.as_object() else {
+        check.push(
+            path,
+            format!("expected a rule object, found {}", describe(value)),
+        );
+        return None;
+    };
+    check.unknown_fields(rule, path, RULE_FIELDS);
+    let id = match rule.get("id") {
+        Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
+        Some(other) => {
+            check.push(
+                format!("{path}.id"),
+                format!("expected a non-empty string, found {}", describe(other)),
+            );
+            None
+        }
+        None => {
+            check.push(path, "missing field \"id\" (a unique name for the rule)");
+            None
+        }
+    };
+    if let Some(d) = rule.get("description").filter(|d| !d.is_string()) {
+        check.push(
+            format!("{path}.description"),
+            format!("expected a string, found {}", describe(d)),
+        );
+    }
+    let priority = match rule.get("priority") {
+        None => 0,
+        Some(v) => v.as_i64().unwrap_or_else(|| {
+            check.push(
+                format!("{path}.priority"),
+                format!("expected a whole number, found {}", describe(v)),
+            );
+            0
+        }),
+    };
+    let Targeting {
+        pages,
+        audience,
+        schedule,
+    } = compile_targeting(rule, path, audiences, check);
     let mut actions = Vec::new();
     match rule.get("actions") {
         Some(Value::Array(list)) => {
@@ -1350,6 +1477,328 @@ fn has_control(t: &Template) -> bool {
     t.literal_text().chars().any(char::is_control)
 }
 
+/// Whether an experiment runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Being prepared: only previews see it.
+    Draft,
+    /// Visitors are assigned and see their variation.
+    Running,
+    /// Over: nobody is assigned; the winner, if named, goes to everyone.
+    Stopped {
+        /// Index of the winning variation.
+        winner: Option<usize>,
+    },
+}
+
+/// One arm of an experiment.
+#[derive(Debug, Clone)]
+pub struct Variation {
+    /// The variation's id (the first variation is the control).
+    pub id: String,
+    /// What visitors in this variation get.
+    pub actions: Vec<Action>,
+}
+
+/// An A/B experiment: GrowthBook-compatible bucketing over the visitor id.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// The experiment's id (also its default hash seed).
+    pub id: String,
+    /// Pages it runs on; empty means every page.
+    pub pages: Vec<PagePattern>,
+    /// Who may enter.
+    pub audience: Option<Audience>,
+    /// When it runs.
+    pub schedule: Option<Schedule>,
+    /// Draft, running or stopped.
+    pub status: Status,
+    /// Share of the audience that enters (0 to 1).
+    pub coverage: f64,
+    /// Hash seed.
+    pub seed: String,
+    /// GrowthBook hash version, 1 or 2.
+    pub hash_version: u32,
+    /// Mutual exclusion with other experiments in the same namespace.
+    pub namespace: Option<crate::bucketing::Namespace>,
+    /// Weights, when not equal.
+    pub weights: Option<Vec<f64>>,
+    /// The variations; the first is the control.
+    pub variations: Vec<Variation>,
+}
+
+/// Whether an id fits in cookies and query parameters: 1 to 64 of `A-Z a-z 0-9 _ -`.
+pub fn is_simple_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn simple_id(value: Option<&Value>, path: &str, what: &str, check: &mut Checker) -> Option<String> {
+    match value {
+        Some(Value::String(id)) if is_simple_id(id) => Some(id.clone()),
+        Some(other) => {
+            check.push(
+                path,
+                format!(
+                    "expected {what} of 1 to 64 letters, digits, \"_\" or \"-\", found {}",
+                    describe(other)
+                ),
+            );
+            None
+        }
+        None => {
+            let (at, field) = path.rsplit_once('.').unwrap_or((path, "id"));
+            check.push(at, format!("missing field {field:?} ({what})"));
+            None
+        }
+    }
+}
+
+fn unit_interval(value: &Value, path: &str, check: &mut Checker) -> Option<f64> {
+    match value.as_f64() {
+        Some(x) if (0.0..=1.0).contains(&x) => Some(x),
+        _ => {
+            check.push(
+                path,
+                format!("expected a number from 0 to 1, found {}", describe(value)),
+            );
+            None
+        }
+    }
+}
+
+fn compile_experiment(
+    value: &Value,
+    path: &str,
+    settings: &Settings,
+    audiences: &HashMap<String, Audience>,
+    check: &mut Checker,
+) -> Option<Experiment> {
+    let Some(e) = value.as_object() else {
+        check.push(
+            path,
+            format!("expected an experiment object, found {}", describe(value)),
+        );
+        return None;
+    };
+    check.unknown_fields(e, path, EXPERIMENT_FIELDS);
+    let id = simple_id(
+        e.get("id"),
+        &format!("{path}.id"),
+        "an experiment id",
+        check,
+    );
+    if let Some(d) = e.get("description").filter(|d| !d.is_string()) {
+        check.push(
+            format!("{path}.description"),
+            format!("expected a string, found {}", describe(d)),
+        );
+    }
+    let Targeting {
+        pages,
+        audience,
+        schedule,
+    } = compile_targeting(e, path, audiences, check);
+    let coverage = match e.get("coverage") {
+        None => 1.0,
+        Some(v) => unit_interval(v, &format!("{path}.coverage"), check).unwrap_or(1.0),
+    };
+    let hash_version = match e.get("hash_version") {
+        None => 2,
+        Some(v) => match v.as_u64() {
+            Some(n @ (1 | 2)) => n as u32,
+            _ => {
+                check.push(
+                    format!("{path}.hash_version"),
+                    format!("expected 1 or 2, found {}", describe(v)),
+                );
+                2
+            }
+        },
+    };
+    let seed = match e.get("seed") {
+        None => id.clone().unwrap_or_default(),
+        Some(v) => check
+            .string(v, &format!("{path}.seed"))
+            .unwrap_or_default()
+            .to_owned(),
+    };
+    let namespace = e.get("namespace").and_then(|ns| {
+        let at = format!("{path}.namespace");
+        let o = object_fields(
+            ns,
+            &at,
+            check,
+            &["id", "start", "end"],
+            "{\"id\": \"home\", \"start\": 0, \"end\": 0.5}",
+        )?;
+        let ns_id = o
+            .get("id")
+            .and_then(|v| check.string(v, &format!("{at}.id")))
+            .map(str::to_owned);
+        let start = o
+            .get("start")
+            .and_then(|v| unit_interval(v, &format!("{at}.start"), check));
+        let end = o
+            .get("end")
+            .and_then(|v| unit_interval(v, &format!("{at}.end"), check));
+        if let (Some(s), Some(t)) = (start, end)
+            && t <= s
+        {
+            check.push(
+                format!("{at}.end"),
+                format!("the range must end after it starts ({s} < {t})"),
+            );
+        }
+        if o.get("id").is_none() || o.get("start").is_none() || o.get("end").is_none() {
+            check.push(at, "a namespace needs \"id\", \"start\" and \"end\"");
+        }
+        Some(crate::bucketing::Namespace {
+            id: ns_id?,
+            start: start?,
+            end: end?,
+        })
+    });
+    let mut variations = Vec::new();
+    let mut weights = Vec::new();
+    let mut variation_ids = HashSet::new();
+    match e.get("variations") {
+        Some(Value::Array(list)) if list.len() >= 2 && list.len() <= 100 => {
+            for (i, v) in list.iter().enumerate() {
+                let at = format!("{path}.variations[{i}]");
+                let Some(o) = object_fields(
+                    v,
+                    &at,
+                    check,
+                    &["id", "weight", "actions"],
+                    "{\"id\": \"control\", \"actions\": []}",
+                ) else {
+                    continue;
+                };
+                let vid = simple_id(o.get("id"), &format!("{at}.id"), "a variation id", check);
+                if let Some(w) = o.get("weight") {
+                    weights.push(unit_interval(w, &format!("{at}.weight"), check).unwrap_or(0.0));
+                }
+                let mut actions = Vec::new();
+                match o.get("actions") {
+                    Some(Value::Array(list)) => {
+                        for (j, a) in list.iter().enumerate() {
+                            if let Some(a) =
+                                compile_action(a, &format!("{at}.actions[{j}]"), settings, check)
+                            {
+                                actions.push(a);
+                            }
+                        }
+                    }
+                    None => {}
+                    Some(other) => check.push(
+                        format!("{at}.actions"),
+                        format!("expected a list of actions, found {}", describe(other)),
+                    ),
+                }
+                if let Some(vid) = vid {
+                    if !variation_ids.insert(vid.clone()) {
+                        check.push(
+                            format!("{at}.id"),
+                            format!("duplicate variation id {vid:?}"),
+                        );
+                    }
+                    variations.push(Variation { id: vid, actions });
+                }
+            }
+        }
+        Some(other) => check.push(
+            format!("{path}.variations"),
+            format!(
+                "expected a list of 2 to 100 variations (the first is the control), found {}",
+                match other {
+                    Value::Array(l) => format!("{} variation(s)", l.len()),
+                    v => describe(v),
+                }
+            ),
+        ),
+        None => check.push(
+            path,
+            "missing field \"variations\" (at least two; the first is the control)",
+        ),
+    }
+    let weights = match weights.len() {
+        0 => None,
+        n if n == variations.len() => {
+            let sum: f64 = weights.iter().sum();
+            if !(0.99..=1.01).contains(&sum) {
+                check.push(
+                    format!("{path}.variations"),
+                    format!("weights must add up to 1, found {sum}"),
+                );
+            }
+            Some(weights)
+        }
+        _ => {
+            check.push(
+                format!("{path}.variations"),
+                "give every variation a weight, or none (equal split)",
+            );
+            None
+        }
+    };
+    let status = match e.get("status").map(|s| (s, s.as_str())) {
+        None | Some((_, Some("running"))) => Status::Running,
+        Some((_, Some("draft"))) => Status::Draft,
+        Some((_, Some("stopped"))) => Status::Stopped { winner: None },
+        Some((v, _)) => {
+            check.push(
+                format!("{path}.status"),
+                format!(
+                    "expected \"draft\", \"running\" or \"stopped\", found {}",
+                    describe(v)
+                ),
+            );
+            Status::Draft
+        }
+    };
+    let status = match (status, e.get("winner")) {
+        (status, None) => status,
+        (Status::Stopped { .. }, Some(w)) => {
+            let winner = w
+                .as_str()
+                .and_then(|w| variations.iter().position(|v| v.id == w));
+            if winner.is_none() {
+                check.push(
+                    format!("{path}.winner"),
+                    format!(
+                        "expected the id of one of the variations, found {}",
+                        describe(w)
+                    ),
+                );
+            }
+            Status::Stopped { winner }
+        }
+        (status, Some(_)) => {
+            check.push(
+                format!("{path}.winner"),
+                "only a stopped experiment has a winner; set \"status\": \"stopped\"",
+            );
+            status
+        }
+    };
+    Some(Experiment {
+        id: id?,
+        pages,
+        audience,
+        schedule,
+        status,
+        coverage,
+        seed,
+        hash_version,
+        namespace,
+        weights,
+        variations,
+    })
+}
+
 /// Whether `name` is an HTTP token (header and cookie names).
 pub fn is_token(name: &str) -> bool {
     !name.is_empty()
@@ -1486,6 +1935,9 @@ pub fn schema() -> Value {
     });
     let settings_props = json!({
         "visitor_cookie": { "type": "string" },
+        "visitor_cookie_days": { "type": "integer", "minimum": 1, "maximum": 400 },
+        "consent_cookie": { "type": "string" },
+        "consent_values": { "type": "array", "items": { "type": "string" } },
         "redirect_hosts": { "type": "array", "items": { "type": "string" } },
         "header_attributes": { "type": "array", "items": { "type": "string" } }
     });
@@ -1494,8 +1946,34 @@ pub fn schema() -> Value {
         "settings": { "type": "object", "additionalProperties": false, "properties": settings_props },
         "audiences": { "type": "object", "additionalProperties": condition },
         "saved_groups": { "type": "object", "additionalProperties": { "type": "array" } },
-        "rules": { "type": "array", "items": { "$ref": "#/$defs/rule" } }
+        "rules": { "type": "array", "items": { "$ref": "#/$defs/rule" } },
+        "experiments": { "type": "array", "items": { "$ref": "#/$defs/experiment" } }
     });
+    let id = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" });
+    let experiment_props = json!({
+        "id": id,
+        "description": { "type": "string" },
+        "pages": rule_props["pages"],
+        "audience": rule_props["audience"],
+        "schedule": rule_props["schedule"],
+        "status": { "enum": ["draft", "running", "stopped"] },
+        "winner": { "type": "string" },
+        "coverage": { "type": "number", "minimum": 0, "maximum": 1 },
+        "seed": { "type": "string" },
+        "hash_version": { "enum": [1, 2] },
+        "namespace": { "type": "object", "additionalProperties": false, "required": ["id", "start", "end"],
+            "properties": { "id": { "type": "string" }, "start": { "type": "number", "minimum": 0, "maximum": 1 },
+                            "end": { "type": "number", "minimum": 0, "maximum": 1 } } },
+        "variations": { "type": "array", "minItems": 2, "maxItems": 100, "items": {
+            "type": "object", "additionalProperties": false, "required": ["id"], "properties": {
+                "id": id, "weight": { "type": "number", "minimum": 0, "maximum": 1 },
+                "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } } } } }
+    });
+    debug_assert!(
+        EXPERIMENT_FIELDS
+            .iter()
+            .all(|f| experiment_props.get(f).is_some())
+    );
     // The tables above and the validator's field lists must agree.
     debug_assert!(DOCUMENT_FIELDS.iter().all(|f| doc_props.get(f).is_some()));
     debug_assert!(RULE_FIELDS.iter().all(|f| rule_props.get(f).is_some()));
@@ -1514,6 +1992,7 @@ pub fn schema() -> Value {
         "properties": doc_props,
         "$defs": {
             "rule": { "type": "object", "required": ["id", "actions"], "additionalProperties": false, "properties": rule_props },
+            "experiment": { "type": "object", "required": ["id", "variations"], "additionalProperties": false, "properties": experiment_props },
             "action": { "oneOf": variants }
         }
     })
@@ -1570,7 +2049,7 @@ mod tests {
         let err = compile(r#"{"version": [], "rules": {}, "rulez": 1}"#).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "rules document is invalid: $.rulez: unknown field \"rulez\"; expected one of version, settings, audiences, saved_groups, rules; \
+            "rules document is invalid: $.rulez: unknown field \"rulez\"; expected one of version, settings, audiences, saved_groups, rules, experiments; \
              $.version: expected a number or a string, found a list; \
              $.rules: expected a list of rules, found an object"
         );

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use veneer::decide::{Decision, decide};
+use veneer::decide::{Decision, Visit, decide};
 use veneer::rewrite::render;
 use veneer::rules::compile;
 
@@ -13,7 +13,7 @@ fn at(t: &str) -> DateTime<Utc> {
 fn decision(rules: Value, attrs: Value, path: &str, now: &str) -> Decision {
     let rules = compile(&rules.to_string()).unwrap();
     assert_eq!(rules.problems, [], "the test rules must be valid");
-    decide(&rules, &attrs, path, at(now), true, true)
+    decide(&rules, &Visit::new(&attrs, path, at(now)), true)
 }
 
 fn page(rules: Value, attrs: Value, html: &str) -> String {

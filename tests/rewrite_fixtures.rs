@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use veneer::decide::decide;
+use veneer::decide::{Visit, decide};
 use veneer::rewrite::{Plan, StreamRewriter};
 use veneer::rules::{CompiledRules, compile};
 
@@ -18,7 +18,7 @@ fn plan_for(rules: &CompiledRules, context: &serde_json::Value, path: &str, now:
     let now = DateTime::parse_from_rfc3339(now)
         .unwrap()
         .with_timezone(&Utc);
-    decide(rules, context, path, now, true, false).plan
+    decide(rules, &Visit::new(context, path, now), false).plan
 }
 
 fn cases() -> Vec<PathBuf> {

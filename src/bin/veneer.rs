@@ -11,15 +11,15 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use veneer::condition::{Condition, EvalContext, NoAudiences};
 use veneer::context::{ContextSettings, Geo, RequestFacts, attributes};
-use veneer::decide::{Decision, decide};
+use veneer::decide::{Decision, Visit, decide};
 use veneer::rewrite::render;
 use veneer::rules::{CompiledRules, compile, schema};
 
 const USAGE: &str = "\
 usage:
   veneer validate RULES.json
-  veneer render  --rules RULES.json [--context CONTEXT.json] [--url URL] [--now TIME] < page.html > out.html
-  veneer explain --rules RULES.json [--context CONTEXT.json] --url URL [--now TIME]
+  veneer render  --rules RULES.json [--context CONTEXT.json] [--url URL] [--now TIME] [--force EXP:VAR,...] < page.html > out.html
+  veneer explain --rules RULES.json [--context CONTEXT.json] --url URL [--now TIME] [--force EXP:VAR,...]
   veneer eval --condition JSON --attributes JSON [--groups JSON]
   veneer schema
 
@@ -162,12 +162,32 @@ fn decision_for(flags: &HashMap<String, String>) -> Result<(Decision, String), S
             .with_timezone(&Utc),
         None => DateTime::<Utc>::from(std::time::SystemTime::now()),
     };
-    let secure = absolute.starts_with("https://");
-    Ok((decide(&rules, &context, &path, now, secure, true), path))
+    let forced: Vec<(String, String)> = match flags.get("--force") {
+        Some(list) => parse_forced(list)?,
+        None => Vec::new(),
+    };
+    let visit = Visit {
+        secure: absolute.starts_with("https://"),
+        preview: !forced.is_empty(),
+        forced: &forced,
+        ..Visit::new(&context, &path, now)
+    };
+    Ok((decide(&rules, &visit, true), path))
+}
+
+/// Parses `exp:variation,exp2:variation` (the same form as the edge's `veneer_force`).
+fn parse_forced(list: &str) -> Result<Vec<(String, String)>, String> {
+    list.split(',')
+        .map(|pair| {
+            pair.split_once(':')
+                .map(|(e, v)| (e.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| format!("--force takes experiment:variation pairs, found {pair:?}"))
+        })
+        .collect()
 }
 
 fn render_page(args: &[String]) -> Result<(), String> {
-    let flags = flags(args, &["--rules", "--context", "--url", "--now"])?;
+    let flags = flags(args, &["--rules", "--context", "--url", "--now", "--force"])?;
     let (decision, _) = decision_for(&flags)?;
     let mut page = Vec::new();
     std::io::stdin()
@@ -186,7 +206,7 @@ fn render_page(args: &[String]) -> Result<(), String> {
 }
 
 fn explain(args: &[String]) -> Result<(), String> {
-    let flags = flags(args, &["--rules", "--context", "--url", "--now"])?;
+    let flags = flags(args, &["--rules", "--context", "--url", "--now", "--force"])?;
     if !flags.contains_key("--url") {
         return Err(format!("--url is required\n{USAGE}"));
     }

@@ -1,0 +1,305 @@
+//! The visitor's session with Veneer: identity, consent, remembered assignments and previews.
+//!
+//! Pure: the edge hands in the request's cookies and query, the secret, the time and 16 random
+//! bytes; this module says who the visitor is, whether they consented, which assignments they
+//! keep, whether this is a marketer's preview, and which cookies to send back.
+
+use http::HeaderMap;
+
+use crate::decide::Decision;
+use crate::rules::Settings;
+use crate::signing::{
+    decode_assignments, encode_assignments, is_valid_visitor_id, verify_preview_token,
+    visitor_id_from_bytes,
+};
+
+/// The cookie that keeps experiment assignments.
+pub const ASSIGNMENTS_COOKIE: &str = "veneer_exp";
+/// The cookie that keeps a preview going after `?veneer_preview=<token>`.
+pub const PREVIEW_COOKIE: &str = "veneer_preview";
+/// The query parameter that starts (or, with `end`, ends) a preview.
+pub const PREVIEW_PARAM: &str = "veneer_preview";
+/// The query parameter that forces variations in a preview: `exp:variation,exp2:variation`.
+pub const FORCE_PARAM: &str = "veneer_force";
+
+/// What the session is made from, before any rules are loaded.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestInput<'a> {
+    /// The visitor's request headers (cookies are read from them).
+    pub headers: &'a HeaderMap,
+    /// The query string, without `?`.
+    pub query: &'a str,
+    /// `VENEER_SECRET` (empty when unset: previews are then off).
+    pub secret: &'a [u8],
+    /// The edge clock, in Unix seconds.
+    pub now: u64,
+    /// Whether the request came over https (cookies get `Secure`).
+    pub secure: bool,
+}
+
+/// Everything the session is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionInput<'a> {
+    /// The request.
+    pub request: RequestInput<'a>,
+    /// The rules document's settings (cookie names, consent mode, cookie lifetime).
+    pub settings: &'a Settings,
+    /// Fresh random bytes from the runtime, for a new visitor id.
+    pub random: [u8; 16],
+}
+
+/// Whether this request is a marketer's preview; decided first, since it picks the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewState {
+    /// The preview state.
+    pub preview: Preview,
+    /// Variations forced by `veneer_force` (only in a preview).
+    pub forced: Vec<(String, String)>,
+    /// `Set-Cookie` values for the preview cookie (set or cleared).
+    pub cookies: Vec<String>,
+    /// Things to log: an invalid or expired preview token, say.
+    pub notes: Vec<String>,
+}
+
+/// A marketer's preview, if one is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Preview {
+    /// No preview: the published rules, no debug information.
+    Off,
+    /// Preview until `expires_at` (Unix seconds).
+    On {
+        /// When the token stops working.
+        expires_at: u64,
+    },
+}
+
+/// Who the visitor is and what they keep, for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The visitor id, unless consent is missing.
+    pub visitor_id: Option<String>,
+    /// The visitor id came from their cookie.
+    pub returning: bool,
+    /// Whether Veneer may set cookies and count the visitor (always true without consent mode).
+    pub consent: bool,
+    /// Assignments remembered from earlier visits.
+    pub sticky: Vec<(String, String)>,
+    /// The preview, decided before the rules were loaded.
+    pub preview: PreviewState,
+}
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().trim_matches('"'))
+        .filter(|v| !v.is_empty())
+}
+
+fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b'+', _, _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl PreviewState {
+    /// Reads `?veneer_preview=<token>` (or `end`), the preview cookie and `?veneer_force=`.
+    pub fn new(input: &RequestInput) -> Self {
+        let mut state = Self {
+            preview: Preview::Off,
+            forced: Vec::new(),
+            cookies: Vec::new(),
+            notes: Vec::new(),
+        };
+        let secure = if input.secure { "; Secure" } else { "" };
+        let clear = format!("{PREVIEW_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}");
+        let from_query = query_param(input.query, PREVIEW_PARAM).map(percent_decode);
+        if from_query.as_deref() == Some("end") {
+            state.cookies.push(clear);
+            return state;
+        }
+        let (token, from_cookie) = match from_query {
+            Some(token) => (token, false),
+            None => match cookie(input.headers, PREVIEW_COOKIE) {
+                Some(token) => (token.to_owned(), true),
+                None => return state,
+            },
+        };
+        match verify_preview_token(input.secret, &token, input.now) {
+            Ok(expires_at) => {
+                state.preview = Preview::On { expires_at };
+                if !from_cookie {
+                    let max_age = expires_at.saturating_sub(input.now);
+                    state.cookies.push(format!(
+                        "{PREVIEW_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+                    ));
+                }
+                if let Some(list) = query_param(input.query, FORCE_PARAM) {
+                    state.forced = percent_decode(list)
+                        .split(',')
+                        .filter_map(|pair| pair.split_once(':'))
+                        .map(|(e, v)| (e.trim().to_owned(), v.trim().to_owned()))
+                        .collect();
+                }
+            }
+            Err(e) => {
+                let source = if from_cookie { "cookie" } else { "link" };
+                state.notes.push(format!("preview {source} ignored: {e}"));
+                if from_cookie {
+                    state.cookies.push(clear);
+                }
+            }
+        }
+        state
+    }
+
+    /// Whether a marketer's preview is on.
+    pub fn is_on(&self) -> bool {
+        self.preview != Preview::Off
+    }
+}
+
+impl Session {
+    /// Works out the session of one request, once its rules (settings) are known.
+    pub fn new(input: &SessionInput, preview: PreviewState) -> Self {
+        let settings = input.settings;
+        let headers = input.request.headers;
+        let consent = match &settings.consent_cookie {
+            None => true,
+            Some(name) => cookie(headers, name)
+                .is_some_and(|v| settings.consent_values.iter().any(|yes| yes == v)),
+        };
+        let existing = cookie(headers, &settings.visitor_cookie)
+            .filter(|id| is_valid_visitor_id(id))
+            .map(str::to_owned);
+        let returning = existing.is_some();
+        let visitor_id = if consent {
+            Some(existing.unwrap_or_else(|| visitor_id_from_bytes(&input.random)))
+        } else {
+            None
+        };
+        let sticky = match (&visitor_id, cookie(headers, ASSIGNMENTS_COOKIE)) {
+            (Some(id), Some(value)) => {
+                decode_assignments(input.request.secret, id, value).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
+        Self {
+            visitor_id,
+            returning,
+            consent,
+            sticky,
+            preview,
+        }
+    }
+
+    /// Whether a marketer's preview is on.
+    pub fn in_preview(&self) -> bool {
+        self.preview.is_on()
+    }
+
+    /// The `Set-Cookie` values to send with a page: a new visitor id, new assignments, and
+    /// the preview cookie. Nothing that identifies the visitor without consent.
+    pub fn cookies(&self, input: &SessionInput, decision: &Decision) -> Vec<String> {
+        let settings = input.settings;
+        let secure = if input.request.secure { "; Secure" } else { "" };
+        let max_age = settings.visitor_cookie_days * 24 * 3600;
+        let mut out = self.preview.cookies.clone();
+        let Some(id) = self.visitor_id.as_deref().filter(|_| self.consent) else {
+            return out;
+        };
+        if !self.returning {
+            out.push(format!(
+                "{}={id}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}",
+                settings.visitor_cookie
+            ));
+        }
+        let new: Vec<(String, String)> = decision
+            .experiments
+            .iter()
+            .filter(|a| a.remember)
+            .filter_map(|a| Some((a.experiment.clone(), a.variation.clone()?)))
+            .collect();
+        if !new.is_empty() {
+            let mut all = self.sticky.clone();
+            all.extend(new);
+            out.push(format!(
+                "{ASSIGNMENTS_COOKIE}={}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}",
+                encode_assignments(input.request.secret, id, &all)
+            ));
+        }
+        out
+    }
+}
+
+/// The small badge a previewing marketer sees, with a link that ends the preview.
+pub const PREVIEW_BADGE: &str = "<div id=\"veneer-preview-badge\" role=\"status\" style=\"position:fixed;right:12px;bottom:12px;z-index:2147483647;background:#111;color:#fff;font:13px/1.4 system-ui,sans-serif;padding:8px 12px;border-radius:6px;box-shadow:0 2px 8px rgba(0,0,0,.3)\">Veneer preview: draft rules &middot; <a href=\"?veneer_preview=end\" style=\"color:#9cf\">End preview</a></div>";
+
+/// The debug header's name; it is only ever sent in a preview.
+pub const DEBUG_HEADER: &str = "veneer-debug";
+
+/// The largest debug header sent; longer explanations are cut (and say so).
+const MAX_DEBUG_BYTES: usize = 16 * 1024;
+
+/// The preview debug header: matched and skipped rules, assignments, as compact ASCII JSON.
+pub fn debug_header(decision: &Decision, problems: &[crate::rules::Problem]) -> String {
+    let mut explained = decision.explain();
+    if let Some(object) = explained.as_object_mut() {
+        object.remove("actions");
+        object.insert(
+            "invalid".into(),
+            problems.iter().map(|p| p.to_string()).collect(),
+        );
+    }
+    let mut out = String::new();
+    for c in explained.to_string().chars() {
+        if c.is_ascii() && !c.is_ascii_control() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    if out.len() > MAX_DEBUG_BYTES {
+        out.truncate(MAX_DEBUG_BYTES);
+        out.push_str("...(truncated)");
+    }
+    out
+}
