@@ -365,6 +365,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         request,
         settings: &rules.settings,
         random: random_bytes(),
+        identify: rules
+            .experiments
+            .iter()
+            .any(|e| e.status == crate::rules::Status::Running),
     };
     let session = Session::new(&input, preview);
     let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);

@@ -46,6 +46,8 @@ pub struct SessionInput<'a> {
     pub settings: &'a Settings,
     /// Fresh random bytes from the runtime, for a new visitor id.
     pub random: [u8; 16],
+    /// Whether the document runs experiments, the only reason to set a visitor id cookie.
+    pub identify: bool,
 }
 
 /// Whether this request is a marketer's preview; decided first, since it picks the rules.
@@ -233,8 +235,9 @@ impl Session {
         self.preview.is_on()
     }
 
-    /// The `Set-Cookie` values to send with a page: a new visitor id, new assignments, and
-    /// the preview cookie. Nothing that identifies the visitor without consent.
+    /// The `Set-Cookie` values to send with a page: a new visitor id (when the document runs
+    /// experiments), new assignments, and the preview cookie. Nothing that identifies the
+    /// visitor without consent.
     pub fn cookies(&self, input: &SessionInput, decision: &Decision) -> Vec<String> {
         let settings = input.settings;
         let secure = if input.request.secure { "; Secure" } else { "" };
@@ -243,7 +246,7 @@ impl Session {
         let Some(id) = self.visitor_id.as_deref().filter(|_| self.consent) else {
             return out;
         };
-        if !self.returning {
+        if !self.returning && input.identify {
             out.push(format!(
                 "{}={id}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}",
                 settings.visitor_cookie
@@ -302,4 +305,213 @@ pub fn debug_header(decision: &Decision, problems: &[crate::rules::Problem]) -> 
         out.push_str("...(truncated)");
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::AssignmentTrace;
+    use crate::signing::make_preview_token;
+    use http::HeaderValue;
+
+    const SECRET: &[u8] = b"test-secret";
+    const NOW: u64 = 1_795_000_000;
+
+    fn headers(cookie: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if !cookie.is_empty() {
+            h.insert(http::header::COOKIE, HeaderValue::from_str(cookie).unwrap());
+        }
+        h
+    }
+
+    fn settings(consent: bool) -> Settings {
+        Settings {
+            visitor_cookie: "veneer_id".into(),
+            visitor_cookie_days: 30,
+            consent_cookie: consent.then(|| "consent".into()),
+            consent_values: vec!["yes".into()],
+            ..Settings::default()
+        }
+    }
+
+    fn session(h: &HeaderMap, query: &str, s: &Settings) -> (Session, SessionInput<'static>) {
+        let request = RequestInput {
+            headers: Box::leak(Box::new(h.clone())),
+            query: Box::leak(query.to_owned().into_boxed_str()),
+            secret: SECRET,
+            now: NOW,
+            secure: true,
+        };
+        let input = SessionInput {
+            request,
+            settings: Box::leak(Box::new(s.clone())),
+            random: [7; 16],
+            identify: true,
+        };
+        (Session::new(&input, PreviewState::new(&request)), input)
+    }
+
+    fn assigned(experiment: &str, variation: &str) -> Decision {
+        Decision {
+            experiments: vec![AssignmentTrace {
+                experiment: experiment.into(),
+                variation: Some(variation.into()),
+                in_experiment: true,
+                remember: true,
+                reason: String::new(),
+            }],
+            ..Decision::default()
+        }
+    }
+
+    #[test]
+    fn a_new_visitor_gets_an_id_cookie_and_assignments_once() {
+        let (s, input) = session(&headers(""), "", &settings(false));
+        let id = s.visitor_id.clone().unwrap();
+        assert_eq!(id, "BwcHBwcHBwcHBwcHBwcHBw");
+        assert!(!s.returning && s.consent);
+        let cookies = s.cookies(&input, &assigned("hero", "bold"));
+        assert_eq!(
+            cookies[0],
+            format!("veneer_id={id}; Path=/; Max-Age=2592000; SameSite=Lax; Secure")
+        );
+        let value = cookies[1]
+            .strip_prefix("veneer_exp=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap();
+        assert_eq!(
+            decode_assignments(SECRET, &id, value),
+            Some(vec![("hero".into(), "bold".into())])
+        );
+        // The next request brings both cookies back: same id, remembered assignment, no new cookies.
+        let (again, input) = session(
+            &headers(&format!("veneer_id={id}; veneer_exp={value}")),
+            "",
+            &settings(false),
+        );
+        assert!(again.returning);
+        assert_eq!(again.visitor_id.as_deref(), Some(id.as_str()));
+        assert_eq!(again.sticky, [("hero".to_owned(), "bold".to_owned())]);
+        assert!(again.cookies(&input, &Decision::default()).is_empty());
+    }
+
+    #[test]
+    fn tampered_assignments_and_hostile_ids_are_ignored() {
+        let (s, _) = session(
+            &headers("veneer_id=<script>; veneer_exp=hero=bold.AAAAAAAAAAAAAAAAAAAAAA"),
+            "",
+            &settings(false),
+        );
+        assert_eq!(
+            s.visitor_id.as_deref(),
+            Some("BwcHBwcHBwcHBwcHBwcHBw"),
+            "a new id replaces the hostile one"
+        );
+        assert!(!s.returning);
+        assert!(s.sticky.is_empty());
+    }
+
+    #[test]
+    fn without_consent_no_id_no_cookies() {
+        let (s, input) = session(&headers("veneer_id=abc"), "", &settings(true));
+        assert!(!s.consent);
+        assert_eq!(s.visitor_id, None);
+        assert!(s.cookies(&input, &assigned("hero", "bold")).is_empty());
+        let (yes, _) = session(&headers("consent=yes; veneer_id=abc"), "", &settings(true));
+        assert!(yes.consent);
+        assert_eq!(yes.visitor_id.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn previews_start_continue_end_and_refuse_bad_tokens() {
+        let token = make_preview_token(SECRET, NOW + 3600);
+        let (s, input) = session(
+            &headers(""),
+            &format!("a=1&veneer_preview={token}&veneer_force=hero:bold,x:y"),
+            &settings(false),
+        );
+        assert_eq!(
+            s.preview.preview,
+            Preview::On {
+                expires_at: NOW + 3600
+            }
+        );
+        assert_eq!(
+            s.preview.forced,
+            [
+                ("hero".to_owned(), "bold".to_owned()),
+                ("x".to_owned(), "y".to_owned())
+            ]
+        );
+        assert_eq!(
+            s.cookies(&input, &Decision::default())[0],
+            format!("veneer_preview={token}; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure")
+        );
+        let (from_cookie, _) = session(
+            &headers(&format!("veneer_preview={token}")),
+            "",
+            &settings(false),
+        );
+        assert!(from_cookie.in_preview());
+        assert!(from_cookie.preview.cookies.is_empty());
+        let (ended, _) = session(
+            &headers(&format!("veneer_preview={token}")),
+            "veneer_preview=end",
+            &settings(false),
+        );
+        assert!(!ended.in_preview());
+        assert_eq!(
+            ended.preview.cookies,
+            ["veneer_preview=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"]
+        );
+        let expired = make_preview_token(SECRET, NOW);
+        let (late, _) = session(
+            &headers(""),
+            &format!("veneer_preview={expired}&veneer_force=hero:bold"),
+            &settings(false),
+        );
+        assert!(!late.in_preview());
+        assert!(
+            late.preview.forced.is_empty(),
+            "forcing needs a valid preview"
+        );
+        assert_eq!(
+            late.preview.notes,
+            ["preview link ignored: preview token expired at 2026-11-18T11:06:40Z"]
+        );
+        let forged = make_preview_token(b"other-secret", NOW + 60);
+        let (bad, _) = session(
+            &headers(&format!("veneer_preview={forged}")),
+            "",
+            &settings(false),
+        );
+        assert!(!bad.in_preview());
+        assert!(
+            bad.preview.notes[0]
+                .starts_with("preview cookie ignored: preview token signature does not match")
+        );
+        assert_eq!(
+            bad.preview.cookies.len(),
+            1,
+            "a bad preview cookie is cleared"
+        );
+    }
+
+    #[test]
+    fn the_debug_header_is_ascii_json() {
+        let mut d = assigned("hero", "bold");
+        d.trace.push(crate::decide::RuleTrace {
+            id: "größe".into(),
+            applied: true,
+            reason: "€".into(),
+        });
+        let header = debug_header(&d, &[]);
+        assert!(header.is_ascii());
+        let parsed: serde_json::Value = serde_json::from_str(&header).unwrap();
+        assert_eq!(parsed["rules"][0]["id"], "größe");
+        assert_eq!(parsed["experiments"][0]["variation"], "bold");
+    }
 }

@@ -14,6 +14,7 @@ use veneer::context::{ContextSettings, Geo, RequestFacts, attributes};
 use veneer::decide::{Decision, Visit, decide};
 use veneer::rewrite::render;
 use veneer::rules::{CompiledRules, compile, schema};
+use veneer::signing::{make_preview_token, parse_duration, rfc3339_utc};
 
 const USAGE: &str = "\
 usage:
@@ -22,6 +23,7 @@ usage:
   veneer explain --rules RULES.json [--context CONTEXT.json] --url URL [--now TIME] [--force EXP:VAR,...]
   veneer eval --condition JSON --attributes JSON [--groups JSON]
   veneer schema
+  veneer preview-token [--secret SECRET] [--ttl 1h]   (SECRET defaults to $VENEER_SECRET)
 
 CONTEXT.json is a JSON object of visitor attributes (see README); --url sets the page
 (and the url, host, path and query attributes when the context leaves them out);
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("explain") => explain(rest),
         Some("eval") => eval(rest),
         Some("schema") => print_json(&schema()),
+        Some("preview-token") => preview_token(rest),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -244,5 +247,31 @@ fn eval(args: &[String]) -> Result<(), String> {
         audiences: &NoAudiences,
     };
     println!("{}", compiled.eval(&attributes, &ctx));
+    Ok(())
+}
+
+fn preview_token(args: &[String]) -> Result<(), String> {
+    let flags = flags(args, &["--secret", "--ttl"])?;
+    let secret = match flags.get("--secret") {
+        Some(s) => s.clone(),
+        None => std::env::var("VENEER_SECRET").unwrap_or_default(),
+    };
+    if secret.is_empty() {
+        return Err("give the deployment's secret with --secret or $VENEER_SECRET (the one set with `wrangler secret put VENEER_SECRET`)".into());
+    }
+    let ttl_text = flags.get("--ttl").map_or("1h", String::as_str);
+    let ttl = parse_duration(ttl_text).ok_or_else(|| {
+        format!("--ttl {ttl_text:?} is not a duration like 90s, 15m, 1h or 2d (at most 30d)")
+    })?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let expires_at = now + ttl;
+    println!("{}", make_preview_token(secret.as_bytes(), expires_at));
+    eprintln!(
+        "valid until {}; open any page with ?veneer_preview=<token>, end with ?veneer_preview=end",
+        rfc3339_utc(expires_at)
+    );
     Ok(())
 }

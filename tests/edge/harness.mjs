@@ -60,10 +60,19 @@ export async function startVeneer({ origin, upstream, rules, vars = {} } = {}) {
       await sleep(100);
       return parse();
     },
-    fetch: (path, init) => mf.dispatchFetch(new URL(path, "http://shop.test").href, init),
+    /** A request as a visitor's browser makes it (a bot's User-Agent can be given instead). */
+    fetch: (path, init = {}) =>
+      mf.dispatchFetch(new URL(path, "http://shop.test").href, {
+        ...init,
+        headers: { "user-agent": BROWSER_UA, ...init.headers },
+      }),
     close: () => mf.dispose(),
   };
 }
+
+/** Chrome on Windows: Veneer counts requests without a browser User-Agent as bots. */
+export const BROWSER_UA =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

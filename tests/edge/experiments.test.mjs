@@ -1,0 +1,132 @@
+// Experiments and previews in workerd: visitor ids, sticky variations, forced variations only
+// with a valid preview token, drafts with badge and debug header for the previewer only.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { startStorefront } from "../../fixtures/storefront/server.mjs";
+import { ROOT, startVeneer } from "./harness.mjs";
+
+const SECRET = "edge-test-secret";
+const PUBLISHED = {
+  version: 1,
+  rules: [],
+  experiments: [{
+    id: "hero-copy", pages: ["/"],
+    variations: [
+      { id: "control", actions: [] },
+      { id: "bold", actions: [{ select: ".hero h1", set_text: "Made to last" }] },
+    ],
+  }],
+};
+const DRAFT = {
+  version: "2-draft",
+  rules: [{ id: "draft-banner", actions: [{ select: ".promo-bar p", set_text: "Draft promo" }] }],
+  experiments: PUBLISHED.experiments,
+};
+
+/** A preview token made by the real CLI, as a marketer would. */
+function previewToken(secret = SECRET, ttl = "1h") {
+  return execFileSync(`${ROOT}target/debug/veneer`, ["preview-token", "--secret", secret, "--ttl", ttl], { encoding: "utf8" }).trim();
+}
+
+let shop;
+let veneer;
+before(async () => {
+  execFileSync("cargo", ["build", "-q", "--bin", "veneer"], { cwd: ROOT });
+  shop = await startStorefront({ port: 0 });
+  veneer = await startVeneer({ origin: shop.url, rules: JSON.stringify(PUBLISHED), vars: { VENEER_SECRET: SECRET } });
+  await veneer.kv.put("rules:draft", JSON.stringify(DRAFT));
+});
+after(async () => {
+  await veneer?.close();
+  await shop?.close();
+});
+
+const variationOf = (html) => (html.includes("<h1>Made to last</h1>") ? "bold" : html.includes("<h1>Built for the trail</h1>") ? "control" : "?");
+const cookieHeader = (setCookies) => setCookies.map((c) => c.split(";")[0]).join("; ");
+
+test("a new visitor gets a veneer_id cookie and one variation, the same on 20 requests", async () => {
+  const first = await veneer.fetch("https://shop.test/");
+  const html = await first.text();
+  const cookies = first.headers.getSetCookie();
+  const id = cookies.find((c) => c.startsWith("veneer_id="));
+  assert.match(id, /^veneer_id=[A-Za-z0-9_-]{22}; Path=\/; Max-Age=31536000; SameSite=Lax; Secure$/);
+  assert.ok(cookies.some((c) => /^veneer_exp=hero-copy=(control|bold)\.[A-Za-z0-9_-]{22}; Path=\/; Max-Age=31536000; SameSite=Lax; Secure$/.test(c)));
+  const variation = variationOf(html);
+  assert.notEqual(variation, "?");
+  const jar = cookieHeader(cookies);
+  for (let i = 0; i < 20; i++) {
+    const again = await veneer.fetch("https://shop.test/", { headers: { cookie: jar } });
+    assert.equal(variationOf(await again.text()), variation, `request ${i + 2}`);
+    assert.deepEqual(again.headers.getSetCookie(), [], "a returning visitor gets no new cookies");
+    assert.equal(again.headers.get("veneer-debug"), null);
+  }
+});
+
+test("visitors are split between the variations", async () => {
+  const counts = { control: 0, bold: 0 };
+  for (let i = 0; i < 40; i++) counts[variationOf(await (await veneer.fetch("/")).text())]++;
+  assert.ok(counts.control > 5 && counts.bold > 5, JSON.stringify(counts));
+});
+
+test("a forced variation works only with a valid preview token", async () => {
+  // Find a visitor in the control, then try to force "bold" for them.
+  let jar;
+  for (let i = 0; i < 50 && !jar; i++) {
+    const r = await veneer.fetch("/");
+    if (variationOf(await r.text()) === "control") jar = cookieHeader(r.headers.getSetCookie());
+  }
+  assert.ok(jar, "no visitor landed in the control in 50 tries");
+  const headers = { cookie: jar };
+  const noToken = await veneer.fetch("/?veneer_force=hero-copy:bold", { headers });
+  assert.equal(variationOf(await noToken.text()), "control");
+  const badToken = await veneer.fetch(`/?veneer_preview=${previewToken("wrong-secret")}&veneer_force=hero-copy:bold`, { headers });
+  const badHtml = await badToken.text();
+  assert.equal(variationOf(badHtml), "control");
+  assert.equal(badToken.status, 200, "an invalid token is ignored: a normal page, no error page");
+  assert.doesNotMatch(badHtml, /veneer-preview-badge/);
+  const events = await veneer.events();
+  assert.ok(events.some((e) => e.veneer === "preview_ignored" && /signature does not match/.test(e.detail)));
+  const good = await veneer.fetch(`/?veneer_preview=${previewToken()}&veneer_force=hero-copy:bold`, { headers });
+  assert.equal(variationOf(await good.text()), "bold");
+});
+
+test("a preview shows the draft, the badge and the debug header; a visitor at the same moment sees neither", async () => {
+  const token = previewToken();
+  const [preview, visitor] = await Promise.all([
+    veneer.fetch(`https://shop.test/?veneer_preview=${token}`),
+    veneer.fetch("https://shop.test/"),
+  ]);
+  const previewHtml = await preview.text();
+  assert.match(previewHtml, /<p>Draft promo<\/p>/);
+  assert.match(previewHtml, /<div id="veneer-preview-badge"[^>]*>Veneer preview: draft rules &middot; <a href="\?veneer_preview=end"/);
+  assert.equal(preview.headers.get("cache-control"), "no-store");
+  const debug = JSON.parse(preview.headers.get("veneer-debug"));
+  assert.deepEqual(debug.rules, [{ id: "draft-banner", applied: true, reason: "it applies to everyone on this page" }]);
+  assert.equal(debug.experiments[0].id, "hero-copy");
+  const previewCookie = preview.headers.getSetCookie().find((c) => c.startsWith("veneer_preview="));
+  assert.match(previewCookie, /^veneer_preview=v1\.\d+\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure$/);
+
+  const visitorHtml = await visitor.text();
+  assert.doesNotMatch(visitorHtml, /Draft promo|veneer-preview-badge/);
+  assert.equal(visitor.headers.get("veneer-debug"), null);
+  assert.equal(visitor.headers.get("cache-control"), "public, max-age=60");
+
+  // The cookie keeps the preview going on the next page; ?veneer_preview=end stops it.
+  const jar = cookieHeader([previewCookie]);
+  const next = await veneer.fetch("https://shop.test/c/shoes", { headers: { cookie: jar } });
+  assert.match(await next.text(), /Draft promo/);
+  assert.ok(next.headers.get("veneer-debug"));
+  const end = await veneer.fetch("https://shop.test/?veneer_preview=end", { headers: { cookie: jar } });
+  assert.doesNotMatch(await end.text(), /Draft promo|veneer-preview-badge/);
+  assert.ok(end.headers.getSetCookie().includes("veneer_preview=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax; Secure"));
+  assert.equal(end.headers.get("veneer-debug"), null);
+});
+
+test("bots get the control and no cookies", async () => {
+  for (let i = 0; i < 10; i++) {
+    const r = await veneer.fetch("/", { headers: { "user-agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" } });
+    assert.equal(variationOf(await r.text()), "control");
+    assert.ok(!r.headers.getSetCookie().some((c) => c.startsWith("veneer_exp=")), "bots are not remembered");
+  }
+});
