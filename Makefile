@@ -24,6 +24,7 @@ wasm: tools
 dev: tools
 	@scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
 
+test: export VENEER_NEED_BROWSER := 1
 test: tools test-native wasm test-edge
 
 test-native:

@@ -17,7 +17,7 @@ if (!existsSync(`${ROOT}build/index.js`)) {
  * instead runs it in route mode, where requests keep their URL and go to that host.
  * `rules` (a string) is stored under the KV key `rules` unless it is undefined.
  */
-export async function startVeneer({ origin, upstream, rules, vars = {} } = {}) {
+export async function startVeneer({ origin, upstream, rules, vars = {}, listen = false } = {}) {
   const logs = [];
   const mf = new Miniflare({
     modules: true,
@@ -31,6 +31,7 @@ export async function startVeneer({ origin, upstream, rules, vars = {} } = {}) {
     kvNamespaces: ["RULES"],
     bindings: { RULES_CACHE_SECONDS: "0", ...(origin ? { ORIGIN: origin } : {}), ...vars },
     upstream,
+    ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
         stream.setEncoding("utf8");
@@ -38,11 +39,13 @@ export async function startVeneer({ origin, upstream, rules, vars = {} } = {}) {
       }
     },
   });
-  await mf.ready;
+  /** With `listen`, the worker's own HTTP address, for a real browser. */
+  const url = await mf.ready;
   const kv = await mf.getKVNamespace("RULES");
   if (rules !== undefined) await kv.put("rules", rules);
   return {
     mf,
+    url: url.href,
     kv,
     logs,
     /**
