@@ -1,0 +1,242 @@
+//! Native benchmarks: `cargo bench --bench veneer` (see docs/benchmarks.md).
+//!
+//! - render: Veneer's full path (decide + StreamRewriter) on real-world pages with 0, 20 and
+//!   200 rules, side by side with a hand-written lol_html program making the same edits;
+//!   interleaved rounds, medians, MB/s and the ratio.
+//! - decide: time per request with 10, 1,000 and 10,000 rules of which 10 match the path.
+//!
+//! A small harness instead of criterion keeps the dependency tree lean; every figure is the
+//! median of several interleaved rounds, and ratios are taken within a round.
+
+use std::borrow::Cow;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use serde_json::{Value, json};
+use veneer::decide::{Visit, decide};
+use veneer::rewrite::StreamRewriter;
+use veneer::rules::compile;
+
+const CHUNK: usize = 16 * 1024;
+
+/// The 20 realistic edits: what a storefront's marketers do in a busy week.
+fn edits() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        ("title", "set_text", "Black Friday | Shop"),
+        ("h1", "set_text", "Made to last"),
+        ("h2", "append", " <span class=\"badge\">New</span>"),
+        ("header nav a", "add_class", "promo"),
+        ("a[href^=\"https://\"]", "set_attribute", "rel"),
+        ("img", "set_attribute", "loading"),
+        (
+            "footer",
+            "prepend",
+            "<div class=\"promo-bar\">Free shipping</div>",
+        ),
+        ("p.lead", "set_html", "<strong>-30%</strong> on everything"),
+        ("div.banner", "remove", ""),
+        (
+            "ul li:first-child",
+            "insert_before",
+            "<li class=\"pin\">Pinned</li>",
+        ),
+        ("table caption", "set_text", "Prices"),
+        ("#main-nav", "add_class", "sale"),
+        ("pre", "add_class", "code"),
+        ("code", "set_attribute", "translate"),
+        ("section > h2", "add_class", "section-title"),
+        ("form", "set_attribute", "data-veneer"),
+        ("button", "add_class", "cta"),
+        ("meta[name=\"description\"]", "set_attribute", "content"),
+        ("span.secnum", "append", "."),
+        ("body", "append", "<div id=\"veneer-note\"></div>"),
+    ]
+}
+
+fn action_json(select: &str, op: &str, value: &str) -> Value {
+    match op {
+        "set_attribute" => json!({"select": select, "set_attribute": {value: "x"}}),
+        "remove" => json!({"select": select, "remove": true}),
+        "add_class" => json!({"select": select, "add_class": value}),
+        _ => json!({"select": select, op: value}),
+    }
+}
+
+/// A rules document with `n` rules for this page: the 20 edits (when n >= 20), then rules
+/// whose selectors this page mostly lacks (every one still goes to lol_html's matcher).
+fn rules_doc(n: usize) -> String {
+    let mut rules = Vec::new();
+    for (i, (select, op, value)) in edits().into_iter().enumerate().take(n) {
+        rules.push(json!({"id": format!("edit-{i}"), "actions": [action_json(select, op, value)]}));
+    }
+    for i in rules.len()..n {
+        rules.push(json!({"id": format!("other-{i}"),
+            "actions": [{"select": format!("div.promo-{i} > p"), "set_text": "x"}]}));
+    }
+    json!({"rules": rules}).to_string()
+}
+
+/// The same 20 edits, written by hand against lol_html.
+fn hand_written(html: &[u8]) -> usize {
+    let mut out = 0usize;
+    let mut settings = Settings::new();
+    for (select, op, value) in edits() {
+        let selector: Selector = select.parse().expect("bench selectors parse");
+        let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+            match op {
+                "set_text" => el.set_inner_content(value, ContentType::Text),
+                "set_html" => el.set_inner_content(value, ContentType::Html),
+                "append" => el.append(value, ContentType::Html),
+                "prepend" => el.prepend(value, ContentType::Html),
+                "insert_before" => el.before(value, ContentType::Html),
+                "remove" => el.remove(),
+                "set_attribute" => el.set_attribute(value, "x").expect("valid name"),
+                _ => {
+                    let class = el.get_attribute("class").unwrap_or_default();
+                    let joined = if class.is_empty() {
+                        value.to_owned()
+                    } else {
+                        format!("{class} {value}")
+                    };
+                    el.set_attribute("class", &joined).expect("valid name");
+                }
+            }
+            Ok(())
+        });
+        settings = settings.append_element_content_handler((Cow::Owned(selector), handler));
+    }
+    let mut rewriter = HtmlRewriter::new(settings, |c: &[u8]| out += c.len());
+    for chunk in html.chunks(CHUNK) {
+        rewriter.write(chunk).expect("hand-written rewrite");
+    }
+    rewriter.end().expect("hand-written end");
+    out
+}
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+/// Veneer's own path for one request: decide, then stream the page through the rewriter.
+fn veneer(rules: &veneer::rules::CompiledRules, html: &[u8]) -> usize {
+    let attrs = json!({"country": "DE", "device": "desktop", "bot": false});
+    let decision = decide(rules, &Visit::new(&attrs, "/", now()), false);
+    let mut rewriter = StreamRewriter::new(&decision.plan, Some("utf-8"));
+    let mut out = 0;
+    for chunk in html.chunks(CHUNK) {
+        out += rewriter.write(chunk).len();
+    }
+    out + rewriter.end().len()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Runs `f` repeatedly for about `budget`, returning seconds per call.
+fn time_per_call(budget: Duration, mut f: impl FnMut()) -> f64 {
+    f();
+    let start = Instant::now();
+    let mut calls = 0u32;
+    while start.elapsed() < budget {
+        f();
+        calls += 1;
+    }
+    start.elapsed().as_secs_f64() / f64::from(calls)
+}
+
+fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (rounds, budget) = if quick {
+        (3, Duration::from_millis(150))
+    } else {
+        (7, Duration::from_millis(600))
+    };
+    let root = env!("CARGO_MANIFEST_DIR");
+    let pages = [
+        "fixtures/storefront/category.html",
+        "fixtures/corpus/cloudflare.com.html",
+        "fixtures/corpus/ecma402-spec.html",
+        "fixtures/corpus/html-parsing-spec.html",
+    ];
+    println!(
+        "## Native render throughput (median of {rounds} interleaved rounds, 16 KiB chunks)\n"
+    );
+    println!(
+        "| page | size | rules | Veneer MB/s | hand-written lol_html MB/s | Veneer / hand-written |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for page in pages {
+        let html = std::fs::read(format!("{root}/{page}")).expect("bench page");
+        let name = page.rsplit('/').next().unwrap_or(page);
+        for n in [0, 20, 200] {
+            let rules = compile(&rules_doc(n)).expect("bench rules compile");
+            assert!(rules.problems.is_empty(), "{:?}", rules.problems);
+            let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                let a = time_per_call(budget, || {
+                    black_box(veneer(&rules, black_box(&html)));
+                });
+                let b = time_per_call(budget, || {
+                    black_box(hand_written(black_box(&html)));
+                });
+                let mb = html.len() as f64 / 1e6;
+                ours.push(mb / a);
+                theirs.push(mb / b);
+                ratios.push(b / a);
+            }
+            let hand = if n == 20 {
+                format!("{:.1}", median(theirs))
+            } else {
+                "–".into()
+            };
+            let ratio = if n == 20 {
+                format!("{:.2}", median(ratios))
+            } else {
+                "–".into()
+            };
+            println!(
+                "| {name} | {} KB | {n} | {:.1} | {hand} | {ratio} |",
+                html.len() / 1000,
+                median(ours)
+            );
+        }
+    }
+    println!(
+        "\nThe hand-written program makes the 20 edits only; the ratio is reported for 20 rules.\n"
+    );
+    println!("## Decide time per request (10 rules match the path)\n");
+    println!("| rules in the document | decide µs (median) |");
+    println!("| ---: | ---: |");
+    for total in [10usize, 1_000, 10_000] {
+        let mut rules = Vec::new();
+        for i in 0..total {
+            let page = if i < 10 {
+                "/c/shoes".to_owned()
+            } else {
+                format!("/campaign-{i}/*")
+            };
+            rules.push(json!({"id": format!("r{i}"), "pages": [page],
+                "audience": {"country": {"$in": ["DE", "AT"]}, "device": {"$ne": "tablet"}},
+                "schedule": {"start": "2026-11-01T00:00:00+01:00", "end": "2026-12-31T00:00:00+01:00"},
+                "actions": [{"select": format!(".promo-{i}"), "set_text": "Hello {{country}}"}]}));
+        }
+        let compiled = compile(&json!({"rules": rules}).to_string()).expect("compile");
+        let attrs = json!({"country": "DE", "device": "desktop", "bot": false, "query": {}});
+        let mut samples = Vec::new();
+        for _ in 0..rounds {
+            samples.push(time_per_call(budget, || {
+                let d = decide(&compiled, &Visit::new(&attrs, "/c/shoes", now()), false);
+                assert_eq!(d.plan.elements.len(), 10);
+                black_box(d);
+            }));
+        }
+        println!("| {total} | {:.2} |", median(samples) * 1e6);
+    }
+}
