@@ -2107,6 +2107,17 @@ mod tests {
         );
     }
 
+    /// Each expected text starts exactly one of the problems found, and nothing else was found.
+    fn assert_problems_start_with(found: &[String], expected: &[&str]) {
+        for e in expected {
+            assert!(
+                found.iter().any(|f| f.starts_with(e)),
+                "missing {e:?} in {found:#?}"
+            );
+        }
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+    }
+
     #[test]
     fn targeting_errors() {
         let doc = r#"{
@@ -2130,13 +2141,7 @@ mod tests {
             "$.rules[2].schedule.end: the end (2026-11-01 00:00:00 UTC) must be after the start (2026-12-01 00:00:00 UTC)",
             "$.rules[3].priority: expected a whole number, found a number (1.5)",
         ];
-        for e in expected {
-            assert!(
-                found.iter().any(|f| f.starts_with(e)),
-                "missing {e:?} in {found:#?}"
-            );
-        }
-        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        assert_problems_start_with(&found, &expected);
     }
 
     #[test]
@@ -2179,13 +2184,7 @@ mod tests {
             "$.rules[0].actions[14].replace_text: expected exactly one of \"find\" (plain text) or \"regex\"",
             "$.rules[0].actions[15].rewrite_links: missing field \"add_query\" (parameters to add)",
         ];
-        for e in expected {
-            assert!(
-                found.iter().any(|f| f.starts_with(e)),
-                "missing {e:?} in {found:#?}"
-            );
-        }
-        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        assert_problems_start_with(&found, &expected);
     }
 
     #[test]
