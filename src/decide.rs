@@ -34,6 +34,9 @@ pub struct Decision {
     pub audiences: Vec<(String, bool)>,
     /// What happened in each experiment on this page.
     pub experiments: Vec<AssignmentTrace>,
+    /// Whether the page differs from one visitor to another (an audience, a variation or a
+    /// template applied), so shared caches must not keep it.
+    pub personalized: bool,
 }
 
 /// One experiment's outcome for this visitor.
@@ -146,7 +149,6 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         attributes,
         path,
         now,
-        secure,
         ..
     } = *visit;
     let resolver = Resolver {
@@ -173,8 +175,10 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         };
         match verdict {
             Ok(reason) => {
+                decision.personalized |=
+                    rule.audience.is_some() || rule.actions.iter().any(Action::is_dynamic);
                 for action in &rule.actions {
-                    render_action(action, attributes, secure, &mut decision);
+                    render_action(action, visit, &mut decision);
                 }
                 decision.trace.push(RuleTrace {
                     id: rule.id.clone(),
@@ -193,8 +197,9 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         if let Some(experiment) = rules.experiments.get(i) {
             let (variation, outcome) = assign(experiment, visit, &resolver);
             if let Some(v) = variation.and_then(|v| experiment.variations.get(v)) {
+                decision.personalized |= experiment.status == Status::Running;
                 for action in &v.actions {
-                    render_action(action, attributes, secure, &mut decision);
+                    render_action(action, visit, &mut decision);
                 }
             }
             decision.experiments.push(outcome);
@@ -354,7 +359,8 @@ fn applies(
     }
 }
 
-fn render_action(action: &Action, attrs: &Value, secure: bool, out: &mut Decision) {
+fn render_action(action: &Action, visit: &Visit, out: &mut Decision) {
+    let (attrs, secure) = (visit.attributes, visit.secure);
     match action {
         Action::Element { selector, op, .. } => {
             let edit = match op {
@@ -379,7 +385,7 @@ fn render_action(action: &Action, attrs: &Value, secure: bool, out: &mut Decisio
                 ElementOp::SetStyle(pairs) => Edit::SetStyle(
                     pairs
                         .iter()
-                        .map(|(prop, t)| (prop.clone(), t.render(attrs, Escape::Url)))
+                        .map(|(prop, t)| (prop.clone(), t.render(attrs, Escape::Css)))
                         .collect(),
                 ),
                 ElementOp::Insert(position, t, html) => Edit::Insert {
@@ -409,11 +415,15 @@ fn render_action(action: &Action, attrs: &Value, secure: bool, out: &mut Decisio
                 .map(|(name, t)| (name.clone(), encode_component(t, attrs)))
                 .collect(),
         }),
-        Action::SetHeader(name, t) => {
-            out.headers.retain(|(n, _)| n != name);
-            out.headers
-                .push((name.clone(), t.render(attrs, Escape::Header)));
+        Action::SetHeaders(pairs) => {
+            for (name, t) in pairs {
+                out.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                out.headers
+                    .push((name.clone(), t.render(attrs, Escape::Header)));
+            }
         }
+        // Consent mode: no cookie at all until the visitor agrees.
+        Action::SetCookie(_) if !visit.consent => {}
         Action::SetCookie(c) => {
             let mut cookie = format!(
                 "{}={}; Path={}",

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 
 use crate::context::{ContextSettings, Geo, RequestFacts, attributes};
 use crate::decide::{Decision, Visit, decide};
-use crate::policy::{Treatment, rewritten_headers, treatment};
+use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
 use crate::rules::{CompiledRules, compile};
 use crate::session::{
@@ -285,8 +285,19 @@ fn random_bytes() -> [u8; 16] {
     bytes
 }
 
-fn redirect_response(status: u16, location: &str) -> Result<web_sys::Response, JsValue> {
+fn redirect_response(
+    status: u16,
+    location: &str,
+    extra: &[(String, String)],
+    cookies: &[String],
+) -> Result<web_sys::Response, JsValue> {
     let headers = Headers::new()?;
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    for cookie in cookies {
+        headers.append("set-cookie", cookie)?;
+    }
     headers.set("location", location)?;
     headers.set("cache-control", "private, no-store")?;
     let init = ResponseInit::new();
@@ -373,9 +384,16 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     let session = Session::new(&input, preview);
     let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
     let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+    // Pages match the decoded path, as in `veneer render` and `explain` (`/c/sch%C3%BChe` is
+    // `/c/schühe`).
+    let page = attrs
+        .get("path")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or(&path)
+        .to_owned();
     let visit = Visit {
         attributes: &attrs,
-        path: &path,
+        path: &page,
         now: now_utc,
         secure,
         sticky: &session.sticky,
@@ -385,7 +403,15 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     };
     let mut decision = decide(&rules, &visit, false);
     if let Some((status, location)) = decision.redirect.clone() {
-        return Ok(redirect_response(status, &location)?);
+        // The rule's own headers and cookies, and the session's, go with the redirect too.
+        let mut cookies = session.cookies(&input, &decision);
+        cookies.extend(decision.cookies.iter().cloned());
+        return Ok(redirect_response(
+            status,
+            &location,
+            &decision.headers,
+            &cookies,
+        )?);
     }
     let response = match response {
         Some(r) => r,
@@ -460,6 +486,9 @@ fn respond(
     let rewrite = !decision.plan.is_empty();
     if rewrite {
         rewritten_headers(&mut headers);
+    }
+    if decision.personalized {
+        personalized_headers(&mut headers);
     }
     for (name, value) in &decision.headers {
         if let (Ok(n), Ok(v)) = (

@@ -3,8 +3,8 @@
 //! Pure functions over the `http` crate's types, so the edge stays thin and this is tested
 //! natively.
 
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
-use http::{HeaderMap, Method, StatusCode};
+use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
 /// Content encodings the Workers runtime decodes on fetch, so the rewriter sees plain HTML.
 const DECODED_ENCODINGS: &[&str] = &["gzip", "br", "deflate", "identity"];
@@ -87,10 +87,42 @@ pub fn rewritten_headers(headers: &mut HeaderMap) {
     }
 }
 
+/// Keeps a page that differs per visitor out of shared caches.
+///
+/// `public` becomes `private` and `s-maxage` goes (the browser may still cache it for this
+/// visitor, as the origin allowed); a response without `Cache-Control` gets `private`.
+/// `no-store` and `private` responses are left as they are.
+pub fn personalized_headers(headers: &mut HeaderMap) {
+    let current = headers
+        .get(CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let mut directives: Vec<&str> = current
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let lower = |d: &str| d.to_ascii_lowercase();
+    if directives
+        .iter()
+        .any(|d| lower(d) == "no-store" || lower(d) == "private")
+    {
+        return;
+    }
+    directives.retain(|d| {
+        let d = lower(d);
+        d != "public" && !d.starts_with("s-maxage")
+    });
+    directives.insert(0, "private");
+    if let Ok(value) = HeaderValue::from_str(&directives.join(", ")) {
+        headers.insert(CACHE_CONTROL, value);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -198,5 +230,37 @@ mod tests {
         let mut weak = headers(&[("etag", "W/\"abc\"")]);
         rewritten_headers(&mut weak);
         assert_eq!(weak.get(ETAG).unwrap(), "W/\"abc\"");
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    fn cache_control(before: Option<&str>) -> String {
+        let mut h = HeaderMap::new();
+        if let Some(v) = before {
+            h.insert(CACHE_CONTROL, HeaderValue::from_str(v).unwrap());
+        }
+        personalized_headers(&mut h);
+        h.get(CACHE_CONTROL).unwrap().to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn personalized_pages_stay_out_of_shared_caches() {
+        assert_eq!(
+            cache_control(Some("public, max-age=60")),
+            "private, max-age=60"
+        );
+        assert_eq!(
+            cache_control(Some("max-age=60, s-maxage=600")),
+            "private, max-age=60"
+        );
+        assert_eq!(cache_control(None), "private");
+        assert_eq!(cache_control(Some("no-store")), "no-store");
+        assert_eq!(
+            cache_control(Some("private, max-age=5")),
+            "private, max-age=5"
+        );
     }
 }

@@ -193,8 +193,8 @@ fn apply(edit: &Edit, el: &mut Element) {
         }
         Edit::SetStyle(props) => {
             let existing = el.get_attribute("style").unwrap_or_default();
-            let mut decls: Vec<(String, String)> = existing
-                .split(';')
+            let mut decls: Vec<(String, String)> = split_declarations(&existing)
+                .into_iter()
                 .filter_map(|d| d.split_once(':'))
                 .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
                 .filter(|(k, _)| !k.is_empty())
@@ -229,6 +229,28 @@ fn apply(edit: &Edit, el: &mut Element) {
         Edit::Replace(html) => el.replace(html, ContentType::Html),
         Edit::Unwrap => el.remove_and_keep_content(),
     }
+}
+
+/// Splits an inline style at the `;` that end declarations, not those inside `url(...)` or quotes.
+fn split_declarations(style: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0u32, None, 0);
+    for (i, c) in style.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => depth = depth.saturating_sub(1),
+            (None, ';') if depth == 0 => {
+                parts.push(&style[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&style[start..]);
+    parts
 }
 
 fn rewrite_link(el: &mut Element, links: &[LinkRewrite]) {
@@ -318,7 +340,8 @@ fn streaming_advice(text: &str) -> Option<String> {
     None
 }
 
-/// The selector text with quoted strings and bracketed attribute parts blanked out.
+/// The selector text outside quoted strings, attribute brackets and `(...)` arguments
+/// (so `[href~="x"]` and `:nth-child(2n+1)` are not read as combinators).
 fn strip_quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut quote = None;
@@ -328,8 +351,8 @@ fn strip_quoted(text: &str) -> String {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
             (None, '"' | '\'') => quote = Some(c),
-            (None, '[') => depth += 1,
-            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '[' | '(') => depth += 1,
+            (None, ']' | ')') => depth = depth.saturating_sub(1),
             (None, c) if depth == 0 => out.push(c),
             _ => {}
         }

@@ -112,8 +112,8 @@ pub enum Action {
         /// Parameters to add (values are templates).
         add_query: Vec<(String, Template)>,
     },
-    /// Set a response header.
-    SetHeader(String, Template),
+    /// Set response headers (name, value), in order.
+    SetHeaders(Vec<(String, Template)>),
     /// Set a cookie.
     SetCookie(CookieSpec),
     /// Redirect instead of serving the page.
@@ -123,6 +123,33 @@ pub enum Action {
         /// 301, 302, 307 or 308.
         status: u16,
     },
+}
+
+impl Action {
+    /// Whether what this action writes depends on the visitor (a `{{template}}` in a value).
+    pub fn is_dynamic(&self) -> bool {
+        let pairs = |p: &[(String, Template)]| p.iter().any(|(_, t)| t.is_dynamic());
+        match self {
+            Action::Element { op, .. } => match op {
+                ElementOp::SetText(t)
+                | ElementOp::SetHtml(t)
+                | ElementOp::Insert(_, t, _)
+                | ElementOp::Replace(t) => t.is_dynamic(),
+                ElementOp::SetAttributes(p) | ElementOp::SetStyle(p) => pairs(p),
+                ElementOp::RemoveAttributes(_)
+                | ElementOp::AddClasses(_)
+                | ElementOp::RemoveClasses(_)
+                | ElementOp::Remove
+                | ElementOp::Unwrap => false,
+            },
+            Action::InjectHead(t) | Action::AppendBody(t) => t.is_dynamic(),
+            Action::SetHeaders(p) => pairs(p),
+            Action::RewriteLinks { add_query, .. } => pairs(add_query),
+            Action::SetCookie(c) => c.value.is_dynamic(),
+            Action::Redirect { to, .. } => to.is_dynamic(),
+            Action::ReplaceText(_) => false,
+        }
+    }
 }
 
 /// A cookie a rule sets.
@@ -267,9 +294,19 @@ impl Checker {
     }
 
     fn string_list(&mut self, value: &Value, path: &str, what: &str) -> Option<Vec<String>> {
+        self.list(value, path, what, false)
+    }
+
+    fn list(
+        &mut self,
+        value: &Value,
+        path: &str,
+        what: &str,
+        may_be_empty: bool,
+    ) -> Option<Vec<String>> {
         let list = match value {
             Value::String(s) => vec![s.clone()],
-            Value::Array(items) if !items.is_empty() => {
+            Value::Array(items) if may_be_empty || !items.is_empty() => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     out.push(self.string(item, &format!("{path}[{i}]"))?.to_owned());
@@ -403,6 +440,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     }
 
     let mut check = Checker::default();
+    let defined: HashSet<String> = audience_values.keys().cloned().collect();
     let mut audiences = HashMap::new();
     for (name, condition) in &audience_values {
         let path = format!("$.audiences.{name}");
@@ -417,7 +455,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     for (i, rule) in rules.iter().enumerate() {
         let path = format!("$.rules[{i}]");
         let before = check.problems.len();
-        let rule = compile_rule(rule, &path, &settings, &audiences, &mut check);
+        let rule = compile_rule(rule, &path, &settings, &audiences, &defined, &mut check);
         if let Some(rule) = rule.filter(|_| check.problems.len() == before) {
             if ids.insert(rule.id.clone()) {
                 compiled.push(rule);
@@ -438,7 +476,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     for (i, e) in experiment_values.iter().enumerate() {
         let path = format!("$.experiments[{i}]");
         let before = check.problems.len();
-        let experiment = compile_experiment(e, &path, &settings, &audiences, &mut check);
+        let experiment = compile_experiment(e, &path, &settings, &audiences, &defined, &mut check);
         if let Some(e) = experiment.filter(|_| check.problems.len() == before) {
             if experiment_ids.insert(e.id.clone()) {
                 experiments.push(e);
@@ -531,7 +569,7 @@ fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Settings {
     ] {
         if let Some(v) = object.get(key) {
             let path = format!("$.settings.{key}");
-            if let Some(list) = check.string_list(v, &path, "a name") {
+            if let Some(list) = check.list(v, &path, "a name", true) {
                 for (i, item) in list.iter().enumerate() {
                     let valid = if key == "redirect_hosts" {
                         is_host(item)
@@ -648,6 +686,16 @@ fn drop_unknown_and_cyclic_audiences(
     }
 }
 
+fn unknown_audience(name: &str, defined: &HashSet<String>) -> String {
+    if defined.contains(name) {
+        format!(
+            "audience {name:?} is invalid (see its own problems under $.audiences), so this is skipped too"
+        )
+    } else {
+        format!("unknown audience {name:?}; define it under \"audiences\"")
+    }
+}
+
 /// Where, for whom and when: the targeting shared by rules and experiments.
 struct Targeting {
     pages: Vec<PagePattern>,
@@ -659,11 +707,16 @@ fn compile_targeting(
     rule: &Map<String, Value>,
     path: &str,
     audiences: &HashMap<String, Audience>,
+    defined: &HashSet<String>,
     check: &mut Checker,
 ) -> Targeting {
     let mut pages = Vec::new();
     match rule.get("pages") {
         None => {}
+        Some(Value::Array(list)) if list.is_empty() => check.push(
+            format!("{path}.pages"),
+            "an empty list matches no page; remove \"pages\" to target every page, or use [\"*\"]",
+        ),
         Some(Value::Array(list)) => {
             for (j, p) in list.iter().enumerate() {
                 let at = format!("{path}.pages[{j}]");
@@ -689,10 +742,7 @@ fn compile_targeting(
         None => None,
         Some(Value::String(name)) => {
             if !audiences.contains_key(name) {
-                check.push(
-                    format!("{path}.audience"),
-                    format!("unknown audience {name:?}; define it under \"audiences\""),
-                );
+                check.push(format!("{path}.audience"), unknown_audience(name, defined));
             }
             let condition = serde_json::json!({ "$inGroup": name });
             compile_condition(&condition, &format!("{path}.audience"), check)
@@ -705,10 +755,7 @@ fn compile_targeting(
                 .flat_map(|a| a.condition.referenced_audiences())
             {
                 if !audiences.contains_key(name) {
-                    check.push(
-                        at.clone(),
-                        format!("unknown audience {name:?}; define it under \"audiences\""),
-                    );
+                    check.push(at.clone(), unknown_audience(name, defined));
                 }
             }
             audience
@@ -735,6 +782,7 @@ fn compile_rule(
     path: &str,
     settings: &Settings,
     audiences: &HashMap<String, Audience>,
+    defined: &HashSet<String>,
     check: &mut Checker,
 ) -> Option<CompiledRule> {
     let Some(rule) = value.as_object() else {
@@ -779,7 +827,7 @@ fn compile_rule(
         pages,
         audience,
         schedule,
-    } = compile_targeting(rule, path, audiences, check);
+    } = compile_targeting(rule, path, audiences, defined, check);
     let mut actions = Vec::new();
     match rule.get("actions") {
         Some(Value::Array(list)) => {
@@ -1058,25 +1106,25 @@ fn compile_element_op(name: &str, raw: &Value, at: &str, check: &mut Checker) ->
     Some(match name {
         "set_text" => ElementOp::SetText(check.template(raw, at)?),
         "set_html" => ElementOp::SetHtml(check.template(raw, at)?),
-        "set_attribute" => ElementOp::SetAttributes(compile_map(
+        "set_attribute" => ElementOp::SetAttributes(lowercase_names(compile_map(
             raw,
             at,
             check,
             is_attribute_name,
             "an attribute name (letters, digits, \"-\", \"_\", \":\", \".\"; event handlers such as onclick are not allowed)",
-        )?),
-        "set_style" => ElementOp::SetStyle(compile_map(
+        )?)),
+        "set_style" => ElementOp::SetStyle(lowercase_names(compile_map(
             raw,
             at,
             check,
             is_css_property,
             "a CSS property name like \"background-color\"",
-        )?),
+        )?)),
         "remove_attribute" => ElementOp::RemoveAttributes(names_of(
             raw,
             at,
             check,
-            is_attribute_name,
+            is_removable_attribute,
             "an attribute name",
         )?),
         "add_class" => ElementOp::AddClasses(names_of(
@@ -1131,10 +1179,18 @@ fn compile_map(
         if !valid(name) {
             check.push(path, format!("expected {what}, found {name:?}"));
         } else if let Some(t) = check.template(value, &path) {
-            pairs.push((name.to_ascii_lowercase(), t));
+            pairs.push((name.clone(), t));
         }
     }
     (check.problems.len() == before).then_some(pairs)
+}
+
+/// HTML attribute and CSS property names are case-insensitive: keep one spelling.
+fn lowercase_names(pairs: Vec<(String, Template)>) -> Vec<(String, Template)> {
+    pairs
+        .into_iter()
+        .map(|(name, t)| (name.to_ascii_lowercase(), t))
+        .collect()
 }
 
 fn names_of(
@@ -1271,25 +1327,20 @@ fn compile_page_action(
                 is_token,
                 "a header name (letters, digits, !#$%&'*+-.^_`|~)",
             )?;
-            let mut out = None;
-            for (name, value) in pairs {
-                if RESERVED_HEADERS.contains(&name.as_str()) {
-                    check.push(format!("{at}.{name}"), format!("{name} cannot be set by a rule; use set_cookie for cookies and redirect for Location"));
-                } else if has_control(&value) {
+            for (name, value) in &pairs {
+                let lower = name.to_ascii_lowercase();
+                if RESERVED_HEADERS.contains(&lower.as_str()) {
+                    check.push(format!("{at}.{name}"), format!("{lower} cannot be set by a rule; use set_cookie for cookies and redirect for Location"));
+                } else if has_control(value) {
                     check.push(
                         format!("{at}.{name}"),
                         "header values cannot contain line breaks or control characters",
                     );
-                } else if out.is_none() {
-                    out = Some(Action::SetHeader(name, value));
-                } else {
-                    check.push(
-                        at,
-                        "set one header per action (add another action for the next header)",
-                    );
+                } else if !value.literal_text().is_ascii() {
+                    check.push(format!("{at}.{name}"), "header values must be ASCII; percent-encode other characters (Z%C3%BCrich)");
                 }
             }
-            out?
+            Action::SetHeaders(pairs)
         }
         "set_cookie" => {
             let o = object_fields(
@@ -1574,6 +1625,7 @@ fn compile_experiment(
     path: &str,
     settings: &Settings,
     audiences: &HashMap<String, Audience>,
+    defined: &HashSet<String>,
     check: &mut Checker,
 ) -> Option<Experiment> {
     let Some(e) = value.as_object() else {
@@ -1600,7 +1652,7 @@ fn compile_experiment(
         pages,
         audience,
         schedule,
-    } = compile_targeting(e, path, audiences, check);
+    } = compile_targeting(e, path, audiences, defined, check);
     let coverage = match e.get("coverage") {
         None => 1.0,
         Some(v) => unit_interval(v, &format!("{path}.coverage"), check).unwrap_or(1.0),
@@ -1824,6 +1876,14 @@ fn is_attribute_name(name: &str) -> bool {
         && !name.to_ascii_lowercase().starts_with("on")
 }
 
+/// Removing is always safe, event handlers included.
+fn is_removable_attribute(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
 fn is_css_property(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
@@ -1933,13 +1993,14 @@ pub fn schema() -> Value {
         "priority": { "type": "integer" },
         "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } }
     });
+    let names = json!({ "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] });
     let settings_props = json!({
         "visitor_cookie": { "type": "string" },
         "visitor_cookie_days": { "type": "integer", "minimum": 1, "maximum": 400 },
         "consent_cookie": { "type": "string" },
-        "consent_values": { "type": "array", "items": { "type": "string" } },
-        "redirect_hosts": { "type": "array", "items": { "type": "string" } },
-        "header_attributes": { "type": "array", "items": { "type": "string" } }
+        "consent_values": names,
+        "redirect_hosts": names,
+        "header_attributes": names
     });
     let doc_props = json!({
         "version": { "type": ["integer", "string"] },
@@ -2127,7 +2188,8 @@ mod tests {
               {"id": "r1", "audience": "missing", "actions": []},
               {"id": "r2", "audience": {"$or": [{"$inGroup": "zzz"}]}, "actions": []},
               {"id": "r3", "schedule": {"start": "2026-12-01T00:00:00Z", "end": "2026-11-01T00:00:00Z"}, "actions": []},
-              {"id": "r4", "priority": 1.5, "actions": []}
+              {"id": "r4", "priority": 1.5, "actions": []},
+              {"id": "r5", "audience": "d", "pages": [], "actions": []}
             ]}"#;
         let found = problems(doc);
         let expected = [
@@ -2140,6 +2202,8 @@ mod tests {
             "$.rules[1].audience: unknown audience \"zzz\"; define it under \"audiences\"",
             "$.rules[2].schedule.end: the end (2026-11-01 00:00:00 UTC) must be after the start (2026-12-01 00:00:00 UTC)",
             "$.rules[3].priority: expected a whole number, found a number (1.5)",
+            "$.rules[4].pages: an empty list matches no page; remove \"pages\" to target every page, or use [\"*\"]",
+            "$.rules[4].audience: audience \"d\" is invalid (see its own problems under $.audiences), so this is skipped too",
         ];
         assert_problems_start_with(&found, &expected);
     }
@@ -2158,6 +2222,7 @@ mod tests {
             {"set_header": {"X-Promo": "a\r\nSet-Cookie: x=1"}},
             {"set_header": {"Set-Cookie": "x=1"}},
             {"set_header": {"Bad Name": "x"}},
+            {"set_header": {"X-City": "Zürich"}},
             {"set_cookie": {"name": "a;b", "value": "x", "max_age": 99999999999}},
             {"replace_text": {"find": "", "with": "x"}},
             {"replace_text": {"regex": "(", "with": "x"}},
@@ -2174,15 +2239,16 @@ mod tests {
             "$.rules[0].actions[5].redirect.to: redirect target \"\" must be a path like \"/sale\"",
             "$.rules[0].actions[6].redirect.status: expected 301, 302, 307 or 308, found a number (303)",
             "$.rules[0].actions[7].redirect.to: redirect target \"javascript:alert(1)\" must be a path",
-            "$.rules[0].actions[8].set_header.x-promo: header values cannot contain line breaks or control characters",
-            "$.rules[0].actions[9].set_header.set-cookie: set-cookie cannot be set by a rule",
+            "$.rules[0].actions[8].set_header.X-Promo: header values cannot contain line breaks or control characters",
+            "$.rules[0].actions[9].set_header.Set-Cookie: set-cookie cannot be set by a rule",
             "$.rules[0].actions[10].set_header.Bad Name: expected a header name",
-            "$.rules[0].actions[11].set_cookie.name: expected a cookie name",
-            "$.rules[0].actions[11].set_cookie.max_age: expected seconds from 0 to 34560000 (400 days)",
-            "$.rules[0].actions[12].replace_text.find:",
-            "$.rules[0].actions[13].replace_text.regex: invalid regular expression",
-            "$.rules[0].actions[14].replace_text: expected exactly one of \"find\" (plain text) or \"regex\"",
-            "$.rules[0].actions[15].rewrite_links: missing field \"add_query\" (parameters to add)",
+            "$.rules[0].actions[11].set_header.X-City: header values must be ASCII",
+            "$.rules[0].actions[12].set_cookie.name: expected a cookie name",
+            "$.rules[0].actions[12].set_cookie.max_age: expected seconds from 0 to 34560000 (400 days)",
+            "$.rules[0].actions[13].replace_text.find:",
+            "$.rules[0].actions[14].replace_text.regex: invalid regular expression",
+            "$.rules[0].actions[15].replace_text: expected exactly one of \"find\" (plain text) or \"regex\"",
+            "$.rules[0].actions[16].rewrite_links: missing field \"add_query\" (parameters to add)",
         ];
         assert_problems_start_with(&found, &expected);
     }

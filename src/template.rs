@@ -19,8 +19,12 @@ pub enum Escape {
     /// A URL: substituted values are percent-encoded as a component, so they cannot change the
     /// scheme, host or path structure (`javascript:` becomes `javascript%3A`).
     Url,
-    /// An HTTP header or cookie value: control characters dropped, `;` and `,` percent-encoded.
+    /// An HTTP header value: control characters dropped; `;`, `,`, `%` and non-ASCII
+    /// percent-encoded (header values are ASCII).
     Header,
+    /// A CSS property value: only letters, digits, spaces and `# . , % - _` are kept, so a value
+    /// cannot end the declaration or call `url()`.
+    Css,
 }
 
 /// A parsed template: literal text and attribute references, in order.
@@ -203,13 +207,23 @@ pub fn push_escaped(out: &mut String, value: &str, escape: Escape) {
         Escape::Header => {
             for c in value.chars() {
                 match c {
-                    ';' => out.push_str("%3B"),
-                    ',' => out.push_str("%2C"),
                     c if c.is_control() => {}
-                    c => out.push(c),
+                    ';' | ',' | '%' => {
+                        let _ = write!(out, "%{:02X}", c as u32);
+                    }
+                    c if c.is_ascii() => out.push(c),
+                    c => {
+                        let mut buf = [0u8; 4];
+                        for b in c.encode_utf8(&mut buf).bytes() {
+                            let _ = write!(out, "%{b:02X}");
+                        }
+                    }
                 }
             }
         }
+        Escape::Css => out.extend(value.chars().filter(|c| {
+            c.is_alphanumeric() || matches!(c, ' ' | '#' | '.' | ',' | '%' | '-' | '_')
+        })),
     }
 }
 

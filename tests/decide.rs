@@ -149,7 +149,7 @@ fn page_actions_headers_cookies_and_redirects() {
     );
     let d = decision(rules, json!({"country": "DE"}), "/", "2026-11-25T12:00:00Z");
     assert_eq!(d.redirect, None);
-    assert_eq!(d.headers, [("x-promo".to_owned(), "bf-DE".to_owned())]);
+    assert_eq!(d.headers, [("X-Promo".to_owned(), "bf-DE".to_owned())]);
     assert_eq!(
         d.cookies,
         ["promo=bf%20DE%3Bx; Path=/; Max-Age=3600; SameSite=Lax; Secure"]
@@ -183,4 +183,39 @@ fn explain_says_why_each_rule_did_or_did_not_apply() {
             {"id": "all", "applied": true, "reason": "it applies to everyone on this page"}
         ])
     );
+}
+
+#[test]
+fn without_consent_rules_set_no_cookies() {
+    let rules = compile(
+        &json!({"rules": [{"id": "c", "actions": [
+            {"set_cookie": {"name": "promo", "value": "bf"}},
+            {"set_header": {"X-A": "1", "X-B": "{{city}}"}}]}]})
+        .to_string(),
+    )
+    .unwrap();
+    let attrs = json!({"city": "Zürich"});
+    let with = decide(
+        &rules,
+        &Visit::new(&attrs, "/", at("2026-11-25T12:00:00Z")),
+        false,
+    );
+    assert_eq!(with.cookies, ["promo=bf; Path=/; SameSite=Lax; Secure"]);
+    assert_eq!(
+        with.headers,
+        [
+            ("X-A".to_owned(), "1".to_owned()),
+            ("X-B".to_owned(), "Z%C3%BCrich".to_owned())
+        ]
+    );
+    let without = decide(
+        &rules,
+        &Visit {
+            consent: false,
+            ..Visit::new(&attrs, "/", at("2026-11-25T12:00:00Z"))
+        },
+        false,
+    );
+    assert!(without.cookies.is_empty());
+    assert_eq!(without.headers.len(), 2, "headers do not identify anyone");
 }

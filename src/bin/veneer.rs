@@ -145,9 +145,25 @@ fn decision_for(flags: &HashMap<String, String>) -> Result<(Decision, String), S
         },
         &ContextSettings::default(),
     );
-    for key in ["url", "host", "path", "query"] {
+    // --url decides the page and its URL attributes; without it, the context's own apply.
+    let url_keys = [
+        "url",
+        "host",
+        "path",
+        "query",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+    ];
+    for key in url_keys {
         if let Some(v) = from_url.get(key) {
-            object.entry(key).or_insert_with(|| v.clone());
+            if flags.contains_key("--url") {
+                object.insert(key.to_owned(), v.clone());
+            } else {
+                object.entry(key).or_insert_with(|| v.clone());
+            }
         }
     }
     let path = object
