@@ -110,7 +110,8 @@ test("a preview shows the draft, the badge and the debug header; a visitor at th
   const visitorHtml = await visitor.text();
   assert.doesNotMatch(visitorHtml, /Draft promo|veneer-preview-badge/);
   assert.equal(visitor.headers.get("veneer-debug"), null);
-  assert.equal(visitor.headers.get("cache-control"), "public, max-age=60");
+  // The visitor is in an experiment: the page is theirs, so shared caches must not keep it.
+  assert.equal(visitor.headers.get("cache-control"), "private, max-age=60");
 
   // The cookie keeps the preview going on the next page; ?veneer_preview=end stops it.
   const jar = cookieHeader([previewCookie]);
