@@ -342,13 +342,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     for note in &preview.notes {
         log_event("preview_ignored", note, None, &path);
     }
-    let key = if preview.is_on() {
-        &config.draft_key
+    // Published rules in memory: decide first, so a redirect never touches the origin.
+    // (Previews, rare, always go through the draft-or-published lookup.)
+    let cached = if preview.is_on() {
+        None
     } else {
-        &config.key
+        cached_rules(&config, &config.key, now)
     };
-    // Rules in memory: decide first, so a redirect never touches the origin.
-    let (response, rules) = match cached_rules(&config, key, now) {
+    let (response, rules) = match cached {
         Some(rules) => (None, rules),
         None if preview.is_on() => {
             let (response, rules) =
@@ -356,8 +357,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
             (Some(response), rules)
         }
         None => {
-            let (response, rules) =
-                futures_util::join!(origin_fetch.send(), load_rules(&env, &config, key, now));
+            let (response, rules) = futures_util::join!(
+                origin_fetch.send(),
+                load_rules(&env, &config, &config.key, now)
+            );
             (Some(response), rules)
         }
     };

@@ -131,3 +131,18 @@ test("bots get the control and no cookies", async () => {
     assert.ok(!r.headers.getSetCookie().some((c) => c.startsWith("veneer_exp=")), "bots are not remembered");
   }
 });
+
+test("without a draft, a preview shows the published rules, on every request", async () => {
+  const solo = await startVeneer({ origin: shop.url, rules: JSON.stringify(DRAFT), vars: { VENEER_SECRET: SECRET, RULES_CACHE_SECONDS: "60" } });
+  try {
+    const token = previewToken();
+    for (let i = 0; i < 3; i++) {
+      const r = await solo.fetch(`/?veneer_preview=${token}`);
+      const html = await r.text();
+      assert.match(html, /Draft promo/, `request ${i + 1}: the published document (which has the banner) applies`);
+      assert.match(html, /veneer-preview-badge/);
+    }
+  } finally {
+    await solo.close();
+  }
+});
