@@ -18,6 +18,14 @@ if [ -z "$origin" ]; then
 fi
 
 $wrangler kv key put rules --path "$rules" --binding RULES --local >/dev/null
+if [ -n "${DRAFT:-}" ]; then
+  $wrangler kv key put rules:draft --path "$DRAFT" --binding RULES --local >/dev/null
+fi
+# A local-only secret, so previews work here: never use this one in production.
+secret=${VENEER_SECRET:-veneer-local-dev-secret}
+token=$(cargo run --quiet --bin veneer -- preview-token --secret "$secret" --ttl 8h 2>/dev/null || true)
 echo "==> Veneer on http://127.0.0.1:$port in front of $origin, rules from $rules"
+echo "    preview (draft rules${DRAFT:+ from $DRAFT}): http://127.0.0.1:$port/?veneer_preview=$token"
 # Rules are re-read every 2 seconds here, so edits to local KV show up quickly.
-$wrangler dev --ip 127.0.0.1 --port "$port" --var "ORIGIN:$origin" --var RULES_CACHE_SECONDS:2
+$wrangler dev --ip 127.0.0.1 --port "$port" --var "ORIGIN:$origin" --var RULES_CACHE_SECONDS:2 \
+  --var "VENEER_SECRET:$secret"
