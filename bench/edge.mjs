@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Veneer's edge benchmark. One command, not part of `make test`:
 //
-//   node bench/edge.mjs            # full run (~9 minutes): 3 interleaved rounds, 8 s per cell
-//   node bench/edge.mjs --quick    # short run (~1.5 minutes): 1 round, 3 s per cell
+//   node bench/edge.mjs            # full run (~10 minutes): 3 interleaved rounds; rewrites docs/benchmarks.md
+//   node bench/edge.mjs --quick    # short run (~2 minutes): 1 round of short cells; prints, writes nothing
 //
-// Options: --rounds N, --duration S (seconds per measured cell), --connections N (wrk -c),
-// --out FILE (default docs/benchmarks.md; "-" writes nothing), --keep (keep the temp dir).
+// Options: --rounds N, --duration S (seconds per measured cell, at least), --out FILE (default
+// docs/benchmarks.md for a full run, "-" for none), --no-profile, --keep (keep the temp dir).
 //
 // On one workerd binary (npm's, the one Miniflare runs), against one local origin (bench/origin.mjs,
 // pages of ~20 KB, ~200 KB and ~2 MB from bench/pages.mjs), it measures, interleaved and repeated:
@@ -14,14 +14,15 @@
 //   (c) Veneer with an empty rules document            build/ + edge/entry.mjs, {"rules": []}
 //   (d) Veneer with 20 rules                           bench/rules.json
 //   (e) the same edits with the native HTMLRewriter    bench/workers/native-rewriter.mjs
-// Each worker runs in its own workerd process (started directly from a generated capnp config,
-// with a small KV stand-in service holding the rules), so CPU time is read from /proc/<pid>/stat
-// of exactly that process. Load comes from wrk, a separate process. Results go to the console and
-// to docs/benchmarks.md (regenerated on every full run).
+// plus, on the 200 KB page, cut-down variants of (d) and (e) that show where the CPU goes, and a
+// V8 CPU profile of (d) and (c). Each worker runs in its own workerd process, started directly
+// from a generated capnp config (with a small KV stand-in service holding the rules), so CPU time
+// is read from /proc/<pid>/stat of exactly that process. Load comes from wrk, a separate process.
 import { spawn, execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { createRequire } from "node:module";
 import net from "node:net";
 import { tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -40,13 +41,17 @@ const option = (name, fallback) => {
 };
 const QUICK = flag("--quick");
 const ROUNDS = Number(option("--rounds", QUICK ? 1 : 3));
-const DURATION = Number(option("--duration", QUICK ? 3 : 8));
-const WARMUP = 1; // seconds of load before each measured cell (not counted)
-const FIRST_WARMUP = QUICK ? 2 : 3; // seconds per worker and page before the first round
-const CONNECTIONS = Number(option("--connections", 8));
-const RSS_SECONDS = QUICK ? 2 : 4;
+const DURATION = Number(option("--duration", QUICK ? 2 : 5)); // seconds per measured cell, at least
+const MAX_CELL = QUICK ? 10 : 40; // seconds: the longest a cell may run to complete enough requests
+const REQUESTS_PER_CONNECTION = QUICK ? 2 : 8; // a cell runs until about this × connections requests
+const WARMUP = 1; // seconds of load before each measured cell (skipped when a request takes > 0.5 s)
+const FIRST_WARMUP = 2; // seconds per worker and page before the first round
+const CONNECTIONS = { "20KB": 8, "200KB": 8, "2MB": 1 }; // wrk -c per page (see the report)
+const RSS_CONNECTIONS = 8;
+const RSS_SECONDS = QUICK ? 2 : 3;
 const COLD_REPEATS = QUICK ? 2 : 3; // cold starts per configuration and round
-const OUT = option("--out", "docs/benchmarks.md");
+const PROFILE = !flag("--no-profile");
+const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const COMPATIBILITY_DATE = "2026-04-20"; // as tests/edge/harness.mjs
 const BROWSER_UA =
@@ -64,9 +69,17 @@ const CONFIGS = [
   { id: "b", label: "(b) JS pass-through worker", worker: "passthrough" },
   { id: "c", label: "(c) Veneer, no rules", worker: "veneer", rules: "empty" },
   { id: "d", label: "(d) Veneer, 20 rules", worker: "veneer", rules: "bench" },
-  { id: "e", label: "(e) JS + native HTMLRewriter, same edits", worker: "native-rewriter" },
+  { id: "e", label: "(e) native HTMLRewriter, same edits", worker: "native-rewriter", variant: "full" },
 ];
-const byId = Object.fromEntries(CONFIGS.map((c) => [c.id, c]));
+// Breakdown of (d) and (e), on the 200 KB page, in the first round.
+const DIAGNOSTICS = [
+  { id: "d1", label: "Veneer, 1 rule whose selector matches nothing", worker: "veneer", rules: "one-selector" },
+  { id: "e1", label: "native HTMLRewriter, 1 handler whose selector matches nothing", worker: "native-rewriter", variant: "one-selector" },
+  { id: "dNT", label: "Veneer, the 20 rules minus the 2 replace_text", worker: "veneer", rules: "no-text" },
+  { id: "eNT", label: "native HTMLRewriter, same edits minus replace_text", worker: "native-rewriter", variant: "no-text" },
+];
+const DIAGNOSTIC_PAGE = "200KB";
+const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS].map((c) => [c.id, c]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
@@ -103,7 +116,19 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of stat(5)
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of proc(5)
+}
+
+/** Waits until a process has stopped using CPU (requests abandoned by wrk may still run). */
+async function waitIdle(pid, maxMs = 90000) {
+  const deadline = performance.now() + maxMs;
+  let last = cpuSeconds(pid);
+  while (performance.now() < deadline) {
+    await sleep(150);
+    const now = cpuSeconds(pid);
+    if (now - last <= 1 / CLK_TCK + 1e-9) return;
+    last = now;
+  }
 }
 
 /** Busy CPU time of the whole machine (all cores), in seconds. */
@@ -207,8 +232,15 @@ function snapshot() {
   for (const w of ["passthrough", "native-rewriter", "kv"]) {
     copyFileSync(join(ROOT, `bench/workers/${w}.mjs`), join(TMP, `workers/${w}.mjs`));
   }
+  const rules = JSON.parse(readFileSync(join(ROOT, "bench/rules.json"), "utf8"));
+  const isText = (rule) => rule.actions.some((a) => "replace_text" in a);
   writeFileSync(join(TMP, "rules-empty.json"), '{"rules": []}');
-  copyFileSync(join(ROOT, "bench/rules.json"), join(TMP, "rules-bench.json"));
+  writeFileSync(join(TMP, "rules-bench.json"), JSON.stringify(rules));
+  writeFileSync(join(TMP, "rules-no-text.json"), JSON.stringify({ ...rules, rules: rules.rules.filter((r) => !isText(r)) }));
+  writeFileSync(
+    join(TMP, "rules-one-selector.json"),
+    JSON.stringify({ rules: [{ id: "no-match", actions: [{ select: "#veneer-bench-no-match", set_text: "x" }] }] }),
+  );
 }
 
 function capnp(config, port, originUrl) {
@@ -232,10 +264,11 @@ function capnp(config, port, originUrl) {
       bindings = [(name = "DOC", text = embed "rules-${config.rules}.json")],
     )),`;
   } else {
+    const variant = config.variant ? `, (name = "VARIANT", text = "${config.variant}")` : "";
     main = `(
       modules = [(name = "worker.mjs", esModule = embed "workers/${config.worker}.mjs")],
       compatibilityDate = "${COMPATIBILITY_DATE}",
-      bindings = [${origin}],
+      bindings = [${origin}${variant}],
     )`;
   }
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -251,13 +284,13 @@ const config :Workerd.Config = (
 
 let configSerial = 0;
 
-/** Starts `config` in a fresh workerd process; resolves once it accepts connections. */
-async function startWorkerd(config, originUrl) {
+/** Starts `config` in a fresh workerd process (not yet listening when this returns). */
+async function startWorkerd(config, originUrl, extraArgs = []) {
   const port = await freePort();
   const file = join(TMP, `${config.id}-${++configSerial}.capnp`);
   writeFileSync(file, capnp(config, port, originUrl));
   const started = performance.now();
-  const child = spawn(WORKERD, ["serve", file], { cwd: TMP, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(WORKERD, ["serve", file, ...extraArgs], { cwd: TMP, stdio: ["ignore", "pipe", "pipe"] });
   children.add(child);
   const logs = [];
   for (const s of [child.stdout, child.stderr]) {
@@ -266,8 +299,7 @@ async function startWorkerd(config, originUrl) {
       for (const l of d.split("\n")) if (l.trim() && logs.length < 200) logs.push(l);
     });
   }
-  const w = { config, child, pid: child.pid, port, url: `http://127.0.0.1:${port}`, logs, started };
-  return w;
+  return { config, child, pid: child.pid, port, url: `http://127.0.0.1:${port}`, logs, started };
 }
 
 async function waitListening(w, timeoutMs = 30000) {
@@ -282,7 +314,7 @@ async function waitListening(w, timeoutMs = 30000) {
       });
       s.once("error", () => resolve(false));
     });
-    if (ok) return performance.now();
+    if (ok) return;
     if (performance.now() > deadline) throw new Error(`workerd (${w.config.id}) did not listen: ${w.logs.join("\n")}`);
     await sleep(2);
   }
@@ -301,7 +333,7 @@ function get(url) {
   });
 }
 
-/** Spawns a fresh workerd, requests `path` as soon as it listens; times both. */
+/** Spawns a fresh workerd and requests `path` as soon as it listens; time to the whole response. */
 async function coldStart(config, originUrl, path) {
   const w = await startWorkerd(config, originUrl);
   let response;
@@ -315,10 +347,10 @@ async function coldStart(config, originUrl, path) {
       await sleep(1);
     }
   }
-  const firstResponse = performance.now() - w.started;
+  const firstResponseMs = performance.now() - w.started;
   await stopChild(w.child);
   if (response.status !== 200) throw new Error(`cold start of (${config.id}): status ${response.status}`);
-  return { firstResponseMs: firstResponse };
+  return { firstResponseMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,8 +364,7 @@ function toMs(value, unit) {
 }
 
 function toBytes(value, unit) {
-  const k = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit];
-  return Number(value) * k;
+  return Number(value) * { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4 }[unit];
 }
 
 function parseWrk(out) {
@@ -355,19 +386,33 @@ function parseWrk(out) {
   };
 }
 
-function wrk(url, seconds) {
-  return run("wrk", ["-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "--timeout", "10s", ...WRK_HEADERS, url]);
+function wrk(url, seconds, connections) {
+  return run("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "--timeout", "60s", ...WRK_HEADERS, url]);
 }
 
-/** A measured cell: warm-up, then wrk with CPU of the worker, origin and machine read around it. */
-async function measure(target, origin, path) {
-  await wrk(target.url + path, WARMUP);
-  await sleep(100);
+/** CPU seconds per request of each worker and page, from the first warm-up: sizes the cells. */
+const estimates = new Map();
+
+function cellSeconds(id, page) {
+  const est = estimates.get(`${id} ${page.name}`);
+  if (!est) return DURATION;
+  const want = Math.ceil(REQUESTS_PER_CONNECTION * CONNECTIONS[page.name] * est * 1.25);
+  return Math.min(MAX_CELL, Math.max(DURATION, want));
+}
+
+/** A measured cell: warm-up, quiet, then wrk with CPU of worker, origin and machine read around it. */
+async function measure(target, origin, page) {
+  const conns = CONNECTIONS[page.name];
+  const url = target.url + page.path;
+  const est = estimates.get(`${target.id} ${page.name}`) ?? 0;
+  if (est < 0.5) await wrk(url, WARMUP, conns);
+  if (target.pid) await waitIdle(target.pid);
+  const seconds = cellSeconds(target.id, page);
   const t0 = performance.now();
   const cpu0 = target.pid ? cpuSeconds(target.pid) : 0;
   const origin0 = cpuSeconds(origin.pid);
   const busy0 = machineBusySeconds();
-  const out = await wrk(target.url + path, DURATION);
+  const out = await wrk(url, seconds, conns);
   const cpu1 = target.pid ? cpuSeconds(target.pid) : 0;
   const origin1 = cpuSeconds(origin.pid);
   const busy1 = machineBusySeconds();
@@ -375,27 +420,109 @@ async function measure(target, origin, path) {
   const r = parseWrk(out);
   return {
     ...r,
+    seconds,
+    connections: conns,
     cpuMsPerReq: target.pid ? ((cpu1 - cpu0) * 1000) / r.requests : NaN,
     originMsPerReq: ((origin1 - origin0) * 1000) / r.requests,
     workerUtil: target.pid ? (cpu1 - cpu0) / wall : NaN,
     originUtil: (origin1 - origin0) / wall,
     machineBusy: (busy1 - busy0) / wall,
     bytesPerReq: r.bytes / r.requests,
+    // Requests still in flight when wrk stops were partly paid for but not counted.
+    inflightBound: conns / Math.max(1, r.requests),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU profile through workerd's inspector (V8's sampling profiler)
+
+async function profileWorker(config, origin, page, seconds) {
+  const require = createRequire(join(ROOT, "package.json"));
+  let WebSocket;
+  try {
+    WebSocket = require("ws");
+  } catch {
+    return null; // `ws` comes with Miniflare; without it, no profile
+  }
+  const inspectorPort = await freePort();
+  const w = await startWorkerd(config, origin.url, [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
+  await waitListening(w);
+  const conns = CONNECTIONS[page.name];
+  await wrk(w.url + page.path, FIRST_WARMUP, conns);
+  await waitIdle(w.pid);
+  const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
+  const target = list.find((t) => String(t.webSocketDebuggerUrl).endsWith("/main"));
+  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    ws.once("open", resolve);
+    ws.once("error", reject);
+  });
+  let serial = 0;
+  const pending = new Map();
+  ws.on("message", (m) => {
+    const msg = JSON.parse(m);
+    if (pending.has(msg.id)) {
+      pending.get(msg.id)(msg.result);
+      pending.delete(msg.id);
+    }
+  });
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      pending.set(++serial, resolve);
+      ws.send(JSON.stringify({ id: serial, method, params }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.setSamplingInterval", { interval: 200 });
+  await call("Profiler.start");
+  const out = parseWrk(await wrk(w.url + page.path, seconds, conns));
+  const { profile } = await call("Profiler.stop");
+  ws.close();
+  await stopChild(w.child);
+  return { config: config.id, page: page.name, requests: out.requests, ...summarizeProfile(profile) };
+}
+
+function category(frame) {
+  const f = frame.functionName || "(anonymous)";
+  if (["(idle)", "(program)", "(garbage collector)"].includes(f)) return f === "(idle)" ? null : `V8 ${f}`;
+  if (!/\.wasm/.test(frame.url)) return "JavaScript: wasm-bindgen glue, entry.mjs, runtime APIs (streams, fetch, Headers)";
+  if (/^regex_lite/.test(f)) return "wasm: regex_lite (replace_text regex)";
+  if (/lol_html/.test(f)) return "wasm: lol_html (tokenize, match selectors, serialize)";
+  if (/(^|[<:\s])veneer::/.test(f)) return "wasm: Veneer's own code";
+  if (/encoding_rs/.test(f)) return "wasm: encoding_rs (UTF-8 decoding of text)";
+  if (/dlmalloc|alloc::|RawVec|__rust_|memcpy|memmove|memset|memchr/.test(f)) return "wasm: allocator, memcpy, memchr";
+  return "wasm: other (std, core, futures, hashing, closures)";
+}
+
+function summarizeProfile(profile) {
+  const byCategory = new Map();
+  const byFunction = new Map();
+  let busy = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    const c = category(n.callFrame);
+    if (!c || !hits) continue;
+    busy += hits;
+    byCategory.set(c, (byCategory.get(c) ?? 0) + hits);
+    const name = `${n.callFrame.functionName || "(anonymous)"}${/\.wasm/.test(n.callFrame.url) ? " [wasm]" : ""}`
+      .replace(/::h[0-9a-f]{16}/g, "")
+      .replace(/__wbg_(\w+?)_[0-9a-f]{16}/g, "__wbg_$1");
+    byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
+  }
+  const share = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / busy]);
+  return { samples: busy, categories: share(byCategory), functions: share(byFunction).slice(0, 12) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Correctness: Veneer really rewrites, and (d) and (e) make the same edits
 
 const normalize = (s) => s.replace(/\s+/g, " ").trim();
+const count = (s, needle) => s.split(needle).length - 1;
 
 function firstDifference(a, b) {
   let i = 0;
   while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return `at ${i}:\n  d: ${JSON.stringify(a.slice(Math.max(0, i - 80), i + 120))}\n  e: ${JSON.stringify(b.slice(Math.max(0, i - 80), i + 120))}`;
+  return `at ${i}:\n  1: ${JSON.stringify(a.slice(Math.max(0, i - 80), i + 120))}\n  2: ${JSON.stringify(b.slice(Math.max(0, i - 80), i + 120))}`;
 }
-
-const count = (s, needle) => s.split(needle).length - 1;
 
 function expectedEdits(origin) {
   const tiles = count(origin, 'class="product-tile"');
@@ -427,41 +554,47 @@ async function verify(workers, origin, pages) {
     const direct = await get(origin.url + page.path);
     if (!direct.body.equals(page.body)) throw new Error(`origin serves a different ${page.name} page`);
     const got = {};
-    for (const id of ["b", "c", "d", "e"]) got[id] = await get(workers[id].url + page.path);
-    for (const id of ["b", "c"]) {
-      if (got[id].status !== 200 || !got[id].body.equals(page.body)) {
-        throw new Error(`(${id}) changed the ${page.name} page; it must pass it through byte for byte`);
-      }
+    for (const id of Object.keys(workers)) {
+      if (byId[id].diagnostic && page.name !== DIAGNOSTIC_PAGE) continue;
+      got[id] = await get(workers[id].url + page.path);
+      if (got[id].status !== 200) throw new Error(`(${id}) answered ${got[id].status} for the ${page.name} page`);
     }
+    for (const id of ["b", "c", "d1", "e1"].filter((id) => got[id])) {
+      if (!got[id].body.equals(page.body)) throw new Error(`(${id}) changed the ${page.name} page; it must come out byte for byte`);
+    }
+    const o = page.body.toString("utf8");
     const d = got.d.body.toString("utf8");
     const e = got.e.body.toString("utf8");
-    const o = page.body.toString("utf8");
-    if (got.d.status !== 200 || d === o) throw new Error(`(d) did not rewrite the ${page.name} page (status ${got.d.status})`);
+    if (d === o) throw new Error(`(d) did not rewrite the ${page.name} page`);
     for (const [what, needle, n] of expectedEdits(o)) {
       const c = count(d, needle);
       if (c !== n) throw new Error(`(d) ${page.name}: ${what}: expected ${n} × ${JSON.stringify(needle)}, found ${c}`);
     }
-    if (normalize(d) !== normalize(e)) {
-      throw new Error(`(d) and (e) differ on the ${page.name} page ${firstDifference(normalize(d), normalize(e))}`);
+    for (const [x, y] of [["d", "e"], ["dNT", "eNT"]].filter(([x, y]) => got[x] && got[y])) {
+      const bx = normalize(got[x].body.toString("utf8"));
+      const by = normalize(got[y].body.toString("utf8"));
+      if (bx !== by) throw new Error(`(${x}) and (${y}) differ on the ${page.name} page ${firstDifference(bx, by)}`);
     }
-    for (const [id, r] of [["d", got.d], ["e", got.e]]) {
-      const h = r.headers;
-      // Cache-Control is not compared: Veneer marks pages with audience rules private only
-      // since src/policy.rs's personalized_headers; (e) always does.
+    for (const id of ["d", "e"]) {
+      const h = got[id].headers;
+      // Cache-Control is not compared: whether Veneer marks pages with audience rules private
+      // depends on the build (src/policy.rs personalized_headers); (e) always does.
       if (h["x-promo"] !== "bf-2026" || h["content-length"] || h.etag) {
         throw new Error(`(${id}) ${page.name}: unexpected headers ${JSON.stringify(h)}`);
       }
     }
     page.rewrittenBytes = got.d.body.length;
-    page.identical = d === e;
     notes.push(
-      `${page.name}: origin ${page.body.length} B → (d) ${d.length} B; ${expectedEdits(o).length} edit checks pass; ` +
-        `(d) and (e) ${d === e ? "byte-identical" : "identical modulo whitespace"}; (b), (c) byte-identical to the origin`,
+      `${page.name}: origin ${page.body.length.toLocaleString("en-US")} B → (d) ${got.d.body.length.toLocaleString("en-US")} B; ` +
+        `all ${expectedEdits(o).length} edit checks pass on (d); (d) and (e) ${d === e ? "byte-identical" : "identical modulo whitespace"}; ` +
+        `(b) and (c) byte-identical to the origin` +
+        (got.dNT ? "; the breakdown variants: no-match ones byte-identical to the origin, (d)/(e) minus replace_text identical" : ""),
     );
+    notes.cacheControl = `Cache-Control of (d): \`${got.d.headers["cache-control"]}\`, of (e): \`${got.e.headers["cache-control"]}\``;
   }
-  for (const id of ["c", "d"]) {
-    const events = workers[id].logs.filter((l) => l.includes('"veneer"'));
-    if (events.length) throw new Error(`(${id}) logged Veneer events (fail-open?):\n${events.join("\n")}`);
+  for (const [id, w] of Object.entries(workers)) {
+    const events = w.logs.filter((l) => l.includes('"veneer"'));
+    if (events.length) throw new Error(`(${id}) logged Veneer events (failing open?):\n${events.join("\n")}`);
   }
   return notes;
 }
@@ -472,6 +605,7 @@ async function verify(workers, origin, pages) {
 const fmt = (x, digits = 2) => (Number.isFinite(x) ? x.toFixed(digits) : "–");
 const fmtInt = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
 const mb = (kb) => (kb / 1024).toFixed(1);
+const pct = (x) => `${(100 * x).toFixed(0)}%`;
 
 function machineInfo() {
   const cpuinfo = readFileSync("/proc/cpuinfo", "utf8");
@@ -484,10 +618,15 @@ function machineInfo() {
     const dirty = execFileSync("git", ["-C", ROOT, "status", "--porcelain", "--", "src", "edge", "Cargo.toml", "Cargo.lock"])
       .toString()
       .trim();
-    git = `${head}${dirty ? " (with uncommitted changes in src/edge)" : ""}`;
+    git = `${head}${dirty ? " + uncommitted changes in src/ or edge/" : ""}`;
   } catch {}
+  let wrkVersion = "wrk";
+  try {
+    execFileSync("wrk", ["--version"], { stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    wrkVersion = String(e.stdout ?? "").split("\n")[0].replace(/ \[.*$/, "") || "wrk";
+  }
   const wasm = readFileSync(join(TMP, "veneer/build/index_bg.wasm"));
-  const wasmMtime = statSync(join(ROOT, "build/index_bg.wasm")).mtime.toISOString();
   return {
     model,
     nproc,
@@ -495,36 +634,57 @@ function machineInfo() {
     memGb: (totalmem() / 1024 ** 3).toFixed(1),
     node: process.version,
     workerd: execFileSync(WORKERD, ["--version"]).toString().trim(),
-    workerdSha: createHash("sha256").update(readFileSync(WORKERD)).digest("hex").slice(0, 16),
-    wrk: (() => {
-      try {
-        return execFileSync("wrk", ["--version"], { stdio: ["ignore", "pipe", "pipe"] }).toString().split("\n")[0];
-      } catch (e) {
-        return String(e.stdout ?? "").split("\n")[0];
-      }
-    })(),
+    workerdSha: createHash("sha256").update(readFileSync(WORKERD)).digest("hex").slice(0, 12),
+    wrk: wrkVersion,
     git,
-    wasmSha: createHash("sha256").update(wasm).digest("hex").slice(0, 16),
-    wasmMtime,
+    wasmSha: createHash("sha256").update(wasm).digest("hex").slice(0, 12),
+    wasmMtime: statSync(join(ROOT, "build/index_bg.wasm")).mtime.toISOString().slice(0, 16).replace("T", " "),
     loadavg: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" "),
   };
 }
 
+/** Sizes of the wasm (and of its custom sections) and of the whole upload. */
 function sizes() {
   const wasm = readFileSync(join(TMP, "veneer/build/index_bg.wasm"));
   const js = readFileSync(join(TMP, "veneer/build/index.js"));
   const entry = readFileSync(join(TMP, "veneer/edge/entry.mjs"));
   const gz = (b) => gzipSync(b, { level: 9 }).length;
+  const custom = {};
+  let code = 0;
+  let i = 8;
+  const leb = () => {
+    let r = 0;
+    let s = 0;
+    for (;;) {
+      const x = wasm[i++];
+      r += (x & 0x7f) * 2 ** s;
+      s += 7;
+      if (x < 0x80) return r;
+    }
+  };
+  while (i < wasm.length) {
+    const id = wasm[i++];
+    const size = leb();
+    const start = i;
+    if (id === 0) {
+      const len = leb();
+      custom[wasm.subarray(i, i + len).toString()] = size;
+    } else if (id === 10) code = size;
+    i = start + size;
+  }
   return {
     wasmRaw: wasm.length,
     wasmGz: gz(wasm),
+    code,
+    nameSection: custom.name ?? 0,
     totalRaw: wasm.length + js.length + entry.length,
     totalGz: gz(wasm) + gz(js) + gz(entry),
   };
 }
 
 function report(ctx) {
-  const { results, pages, cold, rss, info, size, notes, started, finished } = ctx;
+  const { results, pages, cold, rss, profiles, info, size, notes, started, finished } = ctx;
+  const pageNamed = (name) => pages.find((p) => p.name === name);
   const cell = (id, page) => results.filter((r) => r.config === id && r.page === page.name);
   const agg = (id, page, key) => median(cell(id, page).map((r) => r[key]));
   const pairedRatio = (num, den, page, key = "cpuMsPerReq") => {
@@ -534,73 +694,76 @@ function report(ctx) {
       const d = results.find((r) => r.config === den && r.page === page.name && r.round === round);
       if (n && d) ratios.push(n[key] / d[key]);
     }
-    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), n: ratios.length };
   };
-  const ratioText = (r) => (ROUNDS > 1 ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : fmt(r.median));
+  const ratioText = (r) => (r.n > 1 ? `${fmt(r.median)} (${fmt(r.min)}–${fmt(r.max)})` : fmt(r.median));
   const L = [];
   const budgets = [];
 
-  // Budgets
   for (const page of pages) {
     const r = pairedRatio("d", "e", page);
     budgets.push({
-      name: `CPU/request (d) ≤ 1.5 × (e), ${page.name}`,
+      name: `CPU/request (d) ≤ 1.5 × (e), ${page.name} page`,
       pass: r.median <= 1.5,
-      detail: `(d) ${fmt(agg("d", page, "cpuMsPerReq"), 3)} ms, (e) ${fmt(agg("e", page, "cpuMsPerReq"), 3)} ms: ${fmt(r.median)} ×`,
+      detail: `(d) ${fmt(agg("d", page, "cpuMsPerReq"), 3)} ms, (e) ${fmt(agg("e", page, "cpuMsPerReq"), 3)} ms: (d)/(e) = ${fmt(r.median)}`,
     });
   }
   for (const page of pages) {
     const r = pairedRatio("c", "b", page);
     budgets.push({
-      name: `CPU/request (c) ≤ 1.3 × (b), ${page.name}`,
+      name: `CPU/request (c) ≤ 1.3 × (b), ${page.name} page`,
       pass: r.median <= 1.3,
-      detail: `(c) ${fmt(agg("c", page, "cpuMsPerReq"), 3)} ms, (b) ${fmt(agg("b", page, "cpuMsPerReq"), 3)} ms: ${fmt(r.median)} ×`,
+      detail: `(c) ${fmt(agg("c", page, "cpuMsPerReq"), 3)} ms, (b) ${fmt(agg("b", page, "cpuMsPerReq"), 3)} ms: (c)/(b) = ${fmt(r.median)}`,
     });
   }
   const rssOf = (id, page) => median(rss.filter((x) => x.config === id && x.page === page).map((x) => x.hwmKb));
-  const small = rssOf("d", pages[0].name);
-  const large = rssOf("d", pages[2].name);
+  const small = rssOf("d", "20KB");
+  const large = rssOf("d", "2MB");
   budgets.push({
-    name: `peak RSS (d), ${pages[2].name} page ≤ ${pages[0].name} page + 10 MB`,
+    name: "peak RSS of (d): 2MB page ≤ 20KB page + 10 MB",
     pass: large <= small + 10 * 1024,
-    detail: `${mb(large)} MB vs ${mb(small)} MB: +${mb(large - small)} MB`,
+    detail: `VmHWM ${mb(large)} MB vs ${mb(small)} MB: ${large >= small ? "+" : "−"}${mb(Math.abs(large - small))} MB`,
   });
 
   L.push("# Edge benchmarks");
   L.push("");
   L.push(
-    "Generated by `node bench/edge.mjs` (this file is rewritten by every full run; do not edit by hand). " +
-      "Veneer's real wasm build runs in workerd next to a plain JavaScript worker and the runtime's native " +
-      "`HTMLRewriter`, in front of one local origin, on the same machine, interleaved and repeated. " +
-      "The machine is small and shared, so absolute numbers are noisy: read the **ratios**, which compare " +
-      "configurations measured side by side in the same round.",
+    "Generated by `node bench/edge.mjs`; every full run rewrites this file, so do not edit it by hand. " +
+      "Veneer's real wasm build runs in workerd next to a plain JavaScript worker and a JavaScript worker using the runtime's " +
+      "native `HTMLRewriter`, in front of one local origin, on one machine, interleaved and repeated. The machine is small " +
+      "and shared, so absolute numbers are noisy: read the **ratios**, which compare configurations measured side by side.",
   );
   L.push("");
   L.push("## How to run");
   L.push("");
   L.push("```sh");
-  L.push("make wasm                     # once, if build/index_bg.wasm is missing");
-  L.push("node bench/edge.mjs           # full run, about 9 minutes; rewrites docs/benchmarks.md");
-  L.push("node bench/edge.mjs --quick   # about 1.5 minutes, 1 round of 3 s cells (also rewrites this file unless --out -)");
+  L.push("make wasm                     # once, if build/index_bg.wasm is missing (the benchmark never builds)");
+  L.push("node bench/edge.mjs           # full run, about 10 minutes; rewrites docs/benchmarks.md");
+  L.push("node bench/edge.mjs --quick   # about 2 minutes: 1 round of short cells; prints the report, writes nothing");
   L.push("```");
   L.push("");
   L.push(
-    "Needs `wrk` (`apt-get install -y wrk`) and the npm packages of `make test` (workerd). It is not part of `make test`. " +
-      "Options: `--rounds N`, `--duration S`, `--connections N`, `--out FILE` (`-` for none), `--keep` (keep the generated workerd configs).",
+    "It needs `wrk` (`apt-get install -y wrk`), Node.js 20+ and the npm packages that `make test` installs (`workerd`). " +
+      "It is not part of `make test`. Options: `--rounds N`, `--duration S`, `--out FILE` (`-`: none), `--no-profile`, " +
+      "`--keep` (keep the temp dir with the generated workerd configs).",
   );
   L.push("");
   L.push("## This run");
   L.push("");
-  L.push(`| | |`);
-  L.push(`| --- | --- |`);
-  L.push(`| date | ${started.toISOString().replace("T", " ").slice(0, 19)} UTC (took ${((finished - started) / 60000).toFixed(1)} min) |`);
+  L.push("| | |");
+  L.push("| --- | --- |");
+  L.push(`| date | ${started.toISOString().replace("T", " ").slice(0, 16)} UTC; the run took ${((finished - started) / 60000).toFixed(1)} min |`);
   L.push(`| command | \`node bench/edge.mjs${argv.length ? " " + argv.join(" ") : ""}\` |`);
-  L.push(`| machine | ${info.nproc} × ${info.model} (\`nproc\` = ${info.nproc}), ${info.memGb} GB RAM, Linux ${info.kernel}; load average at start ${info.loadavg} |`);
-  L.push(`| runtime | ${info.workerd} (npm \`workerd\`, the binary Miniflare runs; sha256 ${info.workerdSha}…), compatibility date ${COMPATIBILITY_DATE} |`);
-  L.push(`| Veneer | git ${info.git}; build/index_bg.wasm sha256 ${info.wasmSha}… (built ${info.wasmMtime}) |`);
-  L.push(`| load | ${info.wrk}: \`wrk -t1 -c${CONNECTIONS} -d${DURATION}s --latency\` per cell, after ${WARMUP} s of warm-up; browser headers (Chrome on Windows User-Agent, Accept, Accept-Language, Cookie) |`);
-  L.push(`| rounds | ${ROUNDS}; in each round, for each page, the five configurations one after the other, starting one later each round |`);
-  L.push(`| Node | ${info.node} (origin and driver) |`);
+  L.push(`| machine | \`nproc\` = ${info.nproc}, ${info.model} (/proc/cpuinfo), ${info.memGb} GB RAM, Linux ${info.kernel}; load average at the end ${info.loadavg} |`);
+  L.push(`| runtime | workerd ${info.workerd.replace(/^workerd /, "")} from npm (\`node_modules/workerd\`, the binary Miniflare runs; sha256 ${info.workerdSha}…), compatibility date ${COMPATIBILITY_DATE} |`);
+  L.push(`| Veneer | git ${info.git}; build/index_bg.wasm sha256 ${info.wasmSha}…, built ${info.wasmMtime} UTC |`);
+  L.push(
+    `| load | ${info.wrk}, \`wrk -t1 -cN -dS --latency\` with a browser's headers; N = ${Object.entries(CONNECTIONS)
+      .map(([p, c]) => `${c} (${p})`)
+      .join(", ")}; S ≥ ${DURATION} s, longer for slow cells (about ${REQUESTS_PER_CONNECTION} requests per connection, at most ${MAX_CELL} s); ${WARMUP} s of warm-up before each cell |`,
+  );
+  L.push(`| rounds | ${ROUNDS}; in each, the pages in turn and, per page, the five configurations one after the other, starting one later each round |`);
+  L.push(`| Node.js | ${info.node} (origin and driver) |`);
   L.push("");
   L.push("## Budgets");
   L.push("");
@@ -611,26 +774,26 @@ function report(ctx) {
   L.push("## Throughput, latency and CPU per request");
   L.push("");
   L.push(
-    `Medians over ${ROUNDS} round(s). *CPU/req* is the worker's workerd process (utime + stime of all its threads, ` +
-      "from `/proc/<pid>/stat` before and after the cell) divided by the requests wrk completed; for (a) there is no worker. " +
-      "*origin CPU/req* is the origin process's, the same way. Latencies are wrk's, with " +
-      `${CONNECTIONS} connections kept busy (closed loop), so they include queueing.`,
+    `Medians over ${ROUNDS} round(s). *CPU/req* is the worker's workerd process (utime + stime of all its threads, from ` +
+      "`/proc/<pid>/stat` before and after the cell) divided by the requests wrk completed; (a) has no worker. " +
+      "*origin CPU/req* is the origin process's, measured the same way. Latencies are wrk's, from a closed loop that keeps " +
+      "every connection busy, so they include queueing. With one connection on the 2 MB page, req/s there is 1 / latency, not capacity.",
   );
   L.push("");
-  L.push("| page | configuration | req/s | p50 ms | p99 ms | CPU/req ms | × (b) | origin CPU/req ms | errors |");
-  L.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  L.push("| page | configuration | conns | req/s | p50 ms | p99 ms | CPU/req ms | CPU × (b) | origin CPU/req ms | errors |");
+  L.push("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const page of pages) {
     for (const c of CONFIGS) {
       const vsB = c.id === "a" || c.id === "b" ? "" : ratioText(pairedRatio(c.id, "b", page));
       const errors = cell(c.id, page).reduce((a, r) => a + r.errors, 0);
       L.push(
-        `| ${page.name} | ${c.label} | ${fmtInt(agg(c.id, page, "rps"))} | ${fmt(agg(c.id, page, "p50"))} | ${fmt(agg(c.id, page, "p99"))} | ` +
-          `${fmt(agg(c.id, page, "cpuMsPerReq"), 3)} | ${vsB} | ${fmt(agg(c.id, page, "originMsPerReq"), 3)} | ${errors} |`,
+        `| ${page.name} | ${c.label} | ${CONNECTIONS[page.name]} | ${fmtInt(agg(c.id, page, "rps"))} | ${fmt(agg(c.id, page, "p50"))} | ` +
+          `${fmt(agg(c.id, page, "p99"))} | ${fmt(agg(c.id, page, "cpuMsPerReq"), 3)} | ${vsB} | ${fmt(agg(c.id, page, "originMsPerReq"), 3)} | ${errors} |`,
       );
     }
   }
   L.push("");
-  L.push("Ratios of CPU per request, per round then median (min–max over rounds):");
+  L.push("CPU per request, ratios taken per round then the median (min–max over rounds):");
   L.push("");
   L.push("| page | (d) / (e) | (c) / (b) | (d) / (b) | (e) / (b) | (d) − (c) ms | (e) − (b) ms |");
   L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -642,12 +805,15 @@ function report(ctx) {
     );
   }
   L.push("");
-  L.push("The origin is not the bottleneck when (a) serves far more requests per second than any worker and the origin's CPU use during the worker cells stays well under one core:");
+  L.push(
+    "The origin is not the bottleneck: (a) serves far more requests per second than any worker, and the origin process " +
+      "stays well under one core while the workers are measured (the worker's workerd process is the one near a full core):",
+  );
   L.push("");
-  L.push("| page | (a) req/s | best worker req/s | origin CPU use during worker cells (cores, max) | workerd CPU use (cores, max) | whole machine busy (cores, median) |");
+  L.push("| page | (a) req/s | best worker req/s | origin CPU use during worker cells (cores, max) | workerd CPU use (cores, max) | whole machine busy (cores, median of cells) |");
   L.push("| --- | ---: | ---: | ---: | ---: | ---: |");
   for (const page of pages) {
-    const workerCells = results.filter((r) => r.page === page.name && r.config !== "a");
+    const workerCells = results.filter((r) => r.page === page.name && ["b", "c", "d", "e"].includes(r.config));
     L.push(
       `| ${page.name} | ${fmtInt(agg("a", page, "rps"))} | ${fmtInt(Math.max(...["b", "c", "d", "e"].map((id) => agg(id, page, "rps"))))} | ` +
         `${fmt(Math.max(...workerCells.map((r) => r.originUtil)))} | ${fmt(Math.max(...workerCells.map((r) => r.workerUtil)))} | ` +
@@ -655,20 +821,76 @@ function report(ctx) {
     );
   }
   L.push("");
+
+  // Where the CPU goes
+  const dp = pageNamed(DIAGNOSTIC_PAGE);
+  L.push("## Where the CPU goes");
+  L.push("");
+  L.push(
+    `Cut-down variants of (d) and (e) on the ${DIAGNOSTIC_PAGE} page, measured in round 1 between the other cells (same ` +
+      "settings). *One selector that matches nothing* is the cost of streaming the page through lol_html at all (tokenizing, " +
+      "selector matching, serializing): in Veneer that is lol_html compiled to wasm plus the JavaScript stream glue around it, in " +
+      "(e) it is lol_html compiled natively into workerd. The rows below it add handlers that fire.",
+  );
+  L.push("");
+  L.push("| CPU/request, ms | Veneer (wasm) | native HTMLRewriter (JS handlers) | Veneer / native |");
+  L.push("| --- | ---: | ---: | ---: |");
+  const diagRow = (label, x, y) => {
+    const vx = agg(x, dp, "cpuMsPerReq");
+    const vy = agg(y, dp, "cpuMsPerReq");
+    L.push(`| ${label} | ${fmt(vx, 3)} | ${fmt(vy, 3)} | ${fmt(vx / vy)} |`);
+  };
+  diagRow("pass-through, no rewriting: (c) and (b)", "c", "b");
+  diagRow("one selector that matches nothing", "d1", "e1");
+  diagRow("the 20 rules minus the 2 replace_text rules", "dNT", "eNT");
+  diagRow("all 20 rules: (d) and (e)", "d", "e");
+  L.push("");
+  L.push(
+    "In (e) every handler call goes from lol_html back into JavaScript: workerd runs the rewriter on a fiber and, for each call, " +
+      "schedules the handler on the event loop, enters the isolate, wraps the token in a new JS object and waits for the result " +
+      "(`Rewriter::thunkImpl`/`thunkPromise` in workerd's `src/workerd/api/html-rewriter.c++`). `replace_text` needs a handler " +
+      "on every text chunk of the page, so (e) pays that per-call cost thousands of times per page. Veneer's handlers are " +
+      "plain Rust calls inside the wasm module.",
+  );
+  L.push("");
+  if (profiles.length) {
+    L.push(
+      "V8's sampling profiler (through workerd's inspector, 200 µs interval) on a fresh process of each configuration under the " +
+        "same load, after a warm-up; share of the busy samples (idle excluded). Wasm functions are named by the build's name section.",
+    );
+    L.push("");
+    const cats = [...new Set(profiles.flatMap((p) => p.categories.map(([c]) => c)))];
+    L.push(`| | ${profiles.map((p) => `(${p.config}) ${p.page}`).join(" | ")} |`);
+    L.push(`| --- |${profiles.map(() => " ---: |").join("")}`);
+    for (const c of cats) {
+      L.push(`| ${c} | ${profiles.map((p) => pct((p.categories.find(([k]) => k === c) ?? [0, 0])[1])).join(" | ")} |`);
+    }
+    L.push(`| samples | ${profiles.map((p) => p.samples).join(" | ")} |`);
+    L.push("");
+    for (const p of profiles.filter((x) => (x.config === "d" && x.page === DIAGNOSTIC_PAGE) || x.config === "c")) {
+      L.push(`Top functions by self time, (${p.config}) on the ${p.page} page:`);
+      L.push("");
+      L.push("| self | function |");
+      L.push("| ---: | --- |");
+      for (const [f, s] of p.functions) L.push(`| ${pct(s)} | \`${f.length > 110 ? f.slice(0, 107) + "…" : f}\` |`);
+      L.push("");
+    }
+  }
+
   L.push("## Memory: peak RSS of (d), 2 MB page vs 20 KB page");
   L.push("");
   L.push(
-    `A fresh workerd process per measurement, loaded for ${RSS_SECONDS} s with the same wrk settings on one page only; ` +
-      "`VmHWM` (peak resident set) from `/proc/<pid>/status` when ready and after the load. (e) for comparison.",
+    `A fresh workerd process per measurement, loaded for ${RSS_SECONDS} s by \`wrk -c${RSS_CONNECTIONS}\` on one page only; ` +
+      "`VmHWM` (peak resident set) from `/proc/<pid>/status` after one request and after the load. (e) for comparison.",
   );
   L.push("");
-  L.push("| configuration | page | VmHWM when ready MB | VmHWM after load MB (median) | all runs MB | VmRSS after load MB |");
+  L.push("| configuration | page | VmHWM after 1 request, MB | VmHWM after the load, MB (median) | every run, MB | VmRSS after the load, MB |");
   L.push("| --- | --- | ---: | ---: | --- | ---: |");
   for (const id of ["d", "e"]) {
-    for (const page of [pages[0], pages[2]]) {
-      const xs = rss.filter((x) => x.config === id && x.page === page.name);
+    for (const page of ["20KB", "2MB"]) {
+      const xs = rss.filter((x) => x.config === id && x.page === page);
       L.push(
-        `| ${byId[id].label} | ${page.name} | ${mb(median(xs.map((x) => x.readyHwmKb)))} | ${mb(median(xs.map((x) => x.hwmKb)))} | ` +
+        `| ${byId[id].label} | ${page} | ${mb(median(xs.map((x) => x.readyHwmKb)))} | ${mb(median(xs.map((x) => x.hwmKb)))} | ` +
           `${xs.map((x) => mb(x.hwmKb)).join(", ")} | ${mb(median(xs.map((x) => x.rssKb)))} |`,
       );
     }
@@ -677,12 +899,12 @@ function report(ctx) {
   L.push("## Cold start");
   L.push("");
   L.push(
-    "Time from spawning a fresh workerd process (config already written) to the complete first response for the 20 KB page, " +
-      "polling the port every millisecond. For Veneer this includes compiling the wasm, reading the rules from KV " +
-      "(the stand-in service) and the origin fetch. (b) and (d) for comparison.",
+    "From spawning a fresh workerd process (its config already written) to the complete first response for the 20 KB page, " +
+      "polling the port every millisecond. For Veneer this includes compiling the wasm module, instantiating it, reading the " +
+      "rules through the KV binding and the origin fetch. (b) and (d) for comparison.",
   );
   L.push("");
-  L.push("| configuration | first response ms (median) | min | max | runs |");
+  L.push("| configuration | first response, ms (median) | min | max | runs |");
   L.push("| --- | ---: | ---: | ---: | ---: |");
   for (const id of ["b", "c", "d"]) {
     const xs = cold.filter((x) => x.config === id).map((x) => x.firstResponseMs);
@@ -694,50 +916,60 @@ function report(ctx) {
   L.push("| | raw | gzip -9 |");
   L.push("| --- | ---: | ---: |");
   L.push(`| build/index_bg.wasm | ${fmtInt(size.wasmRaw)} B (${(size.wasmRaw / 1024).toFixed(0)} KiB) | ${fmtInt(size.wasmGz)} B (${(size.wasmGz / 1024).toFixed(0)} KiB) |`);
-  L.push(`| whole upload (wasm + build/index.js + edge/entry.mjs) | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
+  L.push(`| of which code section | ${fmtInt(size.code)} B | |`);
+  L.push(`| of which \`name\` custom section (function names, not needed to run) | ${fmtInt(size.nameSection)} B | |`);
+  L.push(`| whole upload: wasm + build/index.js + edge/entry.mjs | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
   L.push("");
-  L.push("## Pages and rules");
+  L.push("## Pages, rules and checks");
   L.push("");
   L.push(
-    "Built by `bench/pages.mjs` from `fixtures/storefront/` (category page head, header, promo bar, breadcrumb, home hero, " +
-      `category banner, product tiles, footer) and the real-world pages in \`${CORPUS_DIR}\` (cloudflare.com, ECMA-402, ` +
-      "WHATWG parsing spec: body content in ~20 KB pieces, cut at block-level tags), with a grid of 8 product tiles after " +
-      "every piece, so the density of matching elements is the same at every size. Served from memory by `bench/origin.mjs` " +
-      "with `Content-Length`, a strong `ETag` and `Cache-Control: public, max-age=60`.",
+    "Pages are built by `bench/pages.mjs` from `fixtures/storefront/` (the category page's head, header, promo bar, " +
+      "breadcrumb, banner, product tiles and footer, the home page's hero) and the real-world pages in " +
+      `\`${CORPUS_DIR}\` (cloudflare.com, ECMA-402, the WHATWG parsing spec: their body content in ~20 KB pieces, cut at ` +
+      "block-level tags outside scripts, comments, templates and SVG), with a grid of 8 product tiles after every piece, so " +
+      "matching elements are equally dense at every size. `bench/origin.mjs` serves them from memory with " +
+      "`Content-Length`, a strong `ETag` and `Cache-Control: public, max-age=60`; workerd receives the body in 4 KiB reads.",
   );
   L.push("");
-  L.push("| page | path | bytes | product tiles | links | text replacements checked |");
-  L.push("| --- | --- | ---: | ---: | ---: | --- |");
+  L.push("| page | path | bytes | product tiles | `<a>` elements |");
+  L.push("| --- | --- | ---: | ---: | ---: |");
   for (const p of pages) {
     const s = p.body.toString("utf8");
-    L.push(`| ${p.name} | \`${p.path}\` | ${fmtInt(p.body.length)} | ${count(s, 'class="product-tile"')} | ${count(s, "<a ")} | yes |`);
+    L.push(`| ${p.name} | \`${p.path}\` | ${fmtInt(p.body.length)} | ${count(s, 'class="product-tile"')} | ${count(s, "<a ")} |`);
   }
   L.push("");
   L.push(
-    "`bench/rules.json`: 20 rules, 21 actions (set_html ×3, set_text ×2, set_style, set_attribute ×3, add_class, " +
-      "insert_before, insert_after, remove, append, replace_text ×2 (literal and regex), inject_head ×2, set_header, " +
-      "rewrite_links, append_body), over `*`, `/c/*` and `/` patterns, three rules behind audiences " +
-      "(`bot: false`, device), one with a schedule. (e) `bench/workers/native-rewriter.mjs` makes the same edits by hand " +
-      "with `HTMLRewriter`; Veneer reads its rules through a KV binding (served by `bench/workers/kv.mjs`) and keeps them " +
-      "for `RULES_CACHE_SECONDS` (default, 30 s).",
+    "`bench/rules.json` has 20 rules with 21 actions: set_html ×3, set_text ×2, set_style, set_attribute ×3, add_class, " +
+      "insert_before, insert_after, remove, append, replace_text ×2 (a literal and a regex), inject_head ×2, set_header, " +
+      "rewrite_links and append_body, over `*`, `/c/*` and `/` patterns; three rules target an audience (`bot: false`, device) " +
+      "and one has a schedule. Several hit every product tile or every link. (e), `bench/workers/native-rewriter.mjs`, makes " +
+      "the same edits by hand with `HTMLRewriter`, handler for handler. Veneer reads its rules through a KV binding (served by " +
+      "`bench/workers/kv.mjs`) and keeps them compiled for `RULES_CACHE_SECONDS` (default 30 s).",
   );
   L.push("");
   L.push("Checked before measuring (the run stops otherwise):");
   L.push("");
   for (const n of notes) L.push(`- ${n}`);
+  if (notes.cacheControl) L.push(`- ${notes.cacheControl}`);
   L.push(
-    `- during the load, the mean response size wrk read from (d) matched the verified rewritten page in every cell ` +
-      `(${results.filter((r) => r.config === "d").every((r) => r.bytesOk) ? "yes" : "NO"})`,
+    `- during the load, the mean response size wrk read from (d) matched the rewritten page in every cell: ` +
+      `${results.filter((r) => r.config === "d").every((r) => r.bytesOk) ? "yes" : "**no**"}`,
   );
   L.push("");
   L.push("## Every cell");
   L.push("");
-  L.push("| round | page | config | requests | req/s | p50 ms | p99 ms | CPU/req ms | worker cores | origin cores | machine busy cores | bytes/resp |");
-  L.push("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  L.push(
+    "*in flight ≤* bounds the CPU counted for requests that were still running when wrk stopped, relative to the cell's " +
+      "CPU/request (connections / requests). Cores are CPU seconds per wall-clock second.",
+  );
+  L.push("");
+  L.push("| round | page | config | s | requests | req/s | p50 ms | p99 ms | CPU/req ms | in flight ≤ | worker cores | origin cores | machine busy cores | bytes/response |");
+  L.push("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of results) {
     L.push(
-      `| ${r.round + 1} | ${r.page} | ${r.config} | ${r.requests} | ${fmtInt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ` +
-        `${fmt(r.cpuMsPerReq, 3)} | ${fmt(r.workerUtil)} | ${fmt(r.originUtil)} | ${fmt(r.machineBusy)} | ${fmtInt(r.bytesPerReq)} |`,
+      `| ${r.round + 1} | ${r.page} | ${r.config} | ${r.seconds} | ${r.requests} | ${fmtInt(r.rps)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ` +
+        `${fmt(r.cpuMsPerReq, 3)} | ${r.config === "a" ? "" : pct(r.inflightBound)} | ${fmt(r.workerUtil)} | ${fmt(r.originUtil)} | ` +
+        `${fmt(r.machineBusy)} | ${fmtInt(r.bytesPerReq)} |`,
     );
   }
   L.push("");
@@ -757,33 +989,41 @@ async function main() {
   } catch (e) {
     if (e.code === "ENOENT") throw new Error("wrk is missing: apt-get install -y wrk");
   }
-  const workerdModule = await import("workerd");
-  WORKERD = workerdModule.default?.default ?? workerdModule.default;
-  snapshot();
+  await setup();
   log(`temp dir ${TMP}; workerd ${WORKERD}`);
 
   const pages = buildPages();
   const origin = await startOrigin();
   for (const p of pages) {
-    if (origin.sizes[p.path] !== p.body.length) throw new Error("origin and driver built different pages");
+    if (origin.sizes[p.path] !== p.body.length) throw new Error("the origin and the driver built different pages");
   }
   log(`origin ${origin.url} (pid ${origin.pid}): ${pages.map((p) => `${p.name} = ${p.body.length} B`).join(", ")}`);
 
+  for (const c of DIAGNOSTICS) c.diagnostic = true;
   const workers = {};
-  for (const c of CONFIGS.filter((c) => c.worker)) {
-    workers[c.id] = await startWorkerd(c, origin.url);
-    await waitListening(workers[c.id]);
-    log(`${c.label}: workerd pid ${workers[c.id].pid} on ${workers[c.id].url}`);
+  for (const c of [...CONFIGS, ...DIAGNOSTICS].filter((c) => c.worker)) {
+    const w = await startWorkerd(c, origin.url);
+    await waitListening(w);
+    workers[c.id] = { ...w, id: c.id };
+    log(`${c.id}: ${c.label}: workerd pid ${w.pid} on ${w.url}`);
   }
   const notes = await verify(workers, origin, pages);
   for (const n of notes) log(n);
 
-  // Every worker and page warmed up once (JIT, wasm tiers, the rules cache).
-  for (const id of ["b", "c", "d", "e"]) {
-    for (const p of pages) await wrk(workers[id].url + p.path, FIRST_WARMUP);
+  // Warm every worker on every page once (JIT, wasm tier-up, rules cache); estimate CPU/request.
+  log("warm-up");
+  for (const [id, w] of Object.entries(workers)) {
+    for (const page of pages) {
+      if (byId[id].diagnostic && page.name !== DIAGNOSTIC_PAGE) continue;
+      await waitIdle(w.pid);
+      const cpu0 = cpuSeconds(w.pid);
+      const r = parseWrk(await wrk(w.url + page.path, FIRST_WARMUP, CONNECTIONS[page.name]));
+      await waitIdle(w.pid);
+      estimates.set(`${id} ${page.name}`, (cpuSeconds(w.pid) - cpu0) / Math.max(1, r.requests));
+    }
   }
 
-  const targets = { a: { url: origin.url, pid: null }, ...workers };
+  const targets = { a: { id: "a", url: origin.url, pid: null }, ...workers };
   const results = [];
   const cold = [];
   const rss = [];
@@ -795,15 +1035,18 @@ async function main() {
     }
     const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
     for (const page of round % 2 ? [...pages].reverse() : pages) {
-      for (const id of rotated) {
-        const r = await measure(targets[id], origin, page.path);
-        const expected = id === "d" || id === "e" ? page.rewrittenBytes : page.body.length;
-        // wrk's byte count includes headers (< 400 B a response) and has 3 significant digits.
-        r.bytesOk = Math.abs(r.bytesPerReq - expected) <= 0.01 * expected + 600;
+      const ids = [...rotated];
+      if (round === 0 && page.name === DIAGNOSTIC_PAGE) ids.splice(3, 0, ...DIAGNOSTICS.map((c) => c.id));
+      for (const id of ids) {
+        const r = await measure(targets[id], origin, page);
+        const expected = ["d", "e", "dNT", "eNT"].includes(id) ? page.rewrittenBytes : page.body.length;
+        // wrk's byte count includes headers (< 400 B a response), partly read responses, and has 3 digits.
+        r.bytesOk = Math.abs(r.bytesPerReq - expected) <= 0.01 * expected + 600 + (r.connections * expected) / r.requests;
         results.push({ round, page: page.name, config: id, ...r });
         log(
-          `  ${page.name.padEnd(5)} (${id}) ${fmtInt(r.rps).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ` +
-            `cpu/req ${fmt(r.cpuMsPerReq, 3)} ms  origin ${fmt(r.originMsPerReq, 3)} ms  machine ${fmt(r.machineBusy)} cores` +
+          `  ${page.name.padEnd(5)} ${id.padEnd(3)} ${String(r.seconds).padStart(2)} s ${fmtInt(r.rps).padStart(6)} req/s  ` +
+            `p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  cpu/req ${fmt(r.cpuMsPerReq, 3)} ms (${r.requests} req)  ` +
+            `origin ${fmt(r.originMsPerReq, 3)} ms  machine ${fmt(r.machineBusy)} cores` +
             (r.errors ? `  ERRORS ${r.errors}` : "") +
             (r.bytesOk ? "" : `  UNEXPECTED SIZE ${fmtInt(r.bytesPerReq)} B/response (expected ${expected})`),
         );
@@ -816,24 +1059,33 @@ async function main() {
         await waitListening(w);
         await get(w.url + page.path);
         const ready = memoryKb(w.pid);
-        await wrk(w.url + page.path, RSS_SECONDS);
+        await wrk(w.url + page.path, RSS_SECONDS, RSS_CONNECTIONS);
         const after = memoryKb(w.pid);
         await stopChild(w.child);
         rss.push({ config: id, page: page.name, round, readyHwmKb: ready.hwm, hwmKb: after.hwm, rssKb: after.rss });
-        log(`  (${id}) ${page.name}: VmHWM ${mb(ready.hwm)} MB ready → ${mb(after.hwm)} MB after load (VmRSS ${mb(after.rss)} MB)`);
+        log(`  (${id}) ${page.name}: VmHWM ${mb(ready.hwm)} MB after 1 request → ${mb(after.hwm)} MB after the load`);
       }
     }
   }
-  for (const id of ["c", "d"]) {
-    const events = workers[id].logs.filter((l) => l.includes('"veneer"'));
+  for (const [id, w] of Object.entries(workers)) {
+    const events = w.logs.filter((l) => l.includes('"veneer"'));
     if (events.length) log(`WARNING (${id}) logged Veneer events during the run:\n${events.join("\n")}`);
+  }
+  for (const w of Object.values(workers)) await stopChild(w.child);
+
+  const profiles = [];
+  if (PROFILE) {
+    log("CPU profiles");
+    for (const [id, page] of [["d", pages[0]], ["d", pages[1]], ["d", pages[2]], ["c", pages[0]]]) {
+      const p = await profileWorker(byId[id], origin, page, QUICK ? 3 : 5);
+      if (p) profiles.push(p);
+    }
   }
 
   const info = machineInfo();
   const size = sizes();
-  for (const w of Object.values(workers)) await stopChild(w.child);
   await stopChild(origin.child);
-  const { markdown, budgets } = report({ results, pages, cold, rss, info, size, notes, started, finished: new Date() });
+  const { markdown, budgets } = report({ results, pages, cold, rss, profiles, info, size, notes, started, finished: new Date() });
   console.log(markdown);
   if (OUT !== "-") {
     writeFileSync(join(ROOT, OUT), markdown);
@@ -843,12 +1095,12 @@ async function main() {
   if (!KEEP) rmSync(TMP, { recursive: true, force: true });
 }
 
-/** For probes (bench/probe.mjs): the same workerd setup, without the run. */
+/** The workerd binary and the snapshot; also for probes that import this module. */
 export async function setup() {
   const workerdModule = await import("workerd");
   WORKERD = workerdModule.default?.default ?? workerdModule.default;
   snapshot();
-  return { TMP, WORKERD, CONFIGS, byId, startOrigin, startWorkerd, waitListening, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk, measure };
+  return { TMP, WORKERD, CONFIGS, DIAGNOSTICS, byId, startOrigin, startWorkerd, waitListening, waitIdle, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -450,12 +450,17 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     }
     drop_unknown_and_cyclic_audiences(&mut audiences, &mut check);
 
+    let known = Known {
+        settings: &settings,
+        audiences: &audiences,
+        defined: &defined,
+    };
     let mut compiled = Vec::new();
     let mut ids = HashSet::new();
     for (i, rule) in rules.iter().enumerate() {
         let path = format!("$.rules[{i}]");
         let before = check.problems.len();
-        let rule = compile_rule(rule, &path, &settings, &audiences, &defined, &mut check);
+        let rule = compile_rule(rule, &path, &known, &mut check);
         if let Some(rule) = rule.filter(|_| check.problems.len() == before) {
             if ids.insert(rule.id.clone()) {
                 compiled.push(rule);
@@ -476,7 +481,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     for (i, e) in experiment_values.iter().enumerate() {
         let path = format!("$.experiments[{i}]");
         let before = check.problems.len();
-        let experiment = compile_experiment(e, &path, &settings, &audiences, &defined, &mut check);
+        let experiment = compile_experiment(e, &path, &known, &mut check);
         if let Some(e) = experiment.filter(|_| check.problems.len() == before) {
             if experiment_ids.insert(e.id.clone()) {
                 experiments.push(e);
@@ -686,6 +691,40 @@ fn drop_unknown_and_cyclic_audiences(
     }
 }
 
+/// What rules and experiments are compiled against: the settings and the audiences.
+struct Known<'a> {
+    settings: &'a Settings,
+    /// Audiences that compiled.
+    audiences: &'a HashMap<String, Audience>,
+    /// Every audience name the document defines, valid or not.
+    defined: &'a HashSet<String>,
+}
+
+/// Opens a rule or experiment object: its type, its fields, its optional description.
+fn entry<'v>(
+    value: &'v Value,
+    path: &str,
+    what: &str,
+    fields: &[&str],
+    check: &mut Checker,
+) -> Option<&'v Map<String, Value>> {
+    let Some(object) = value.as_object() else {
+        check.push(
+            path,
+            format!("expected {what} object, found {}", describe(value)),
+        );
+        return None;
+    };
+    check.unknown_fields(object, path, fields);
+    if let Some(d) = object.get("description").filter(|d| !d.is_string()) {
+        check.push(
+            format!("{path}.description"),
+            format!("expected a string, found {}", describe(d)),
+        );
+    }
+    Some(object)
+}
+
 fn unknown_audience(name: &str, defined: &HashSet<String>) -> String {
     if defined.contains(name) {
         format!(
@@ -706,10 +745,10 @@ struct Targeting {
 fn compile_targeting(
     rule: &Map<String, Value>,
     path: &str,
-    audiences: &HashMap<String, Audience>,
-    defined: &HashSet<String>,
+    known: &Known,
     check: &mut Checker,
 ) -> Targeting {
+    let (audiences, defined) = (known.audiences, known.defined);
     let mut pages = Vec::new();
     match rule.get("pages") {
         None => {}
@@ -780,19 +819,10 @@ fn compile_targeting(
 fn compile_rule(
     value: &Value,
     path: &str,
-    settings: &Settings,
-    audiences: &HashMap<String, Audience>,
-    defined: &HashSet<String>,
+    known: &Known,
     check: &mut Checker,
 ) -> Option<CompiledRule> {
-    let Some(rule) = value.as_object() else {
-        check.push(
-            path,
-            format!("expected a rule object, found {}", describe(value)),
-        );
-        return None;
-    };
-    check.unknown_fields(rule, path, RULE_FIELDS);
+    let rule = entry(value, path, "a rule", RULE_FIELDS, check)?;
     let id = match rule.get("id") {
         Some(Value::String(id)) if !id.trim().is_empty() => Some(id.clone()),
         Some(other) => {
@@ -807,12 +837,6 @@ fn compile_rule(
             None
         }
     };
-    if let Some(d) = rule.get("description").filter(|d| !d.is_string()) {
-        check.push(
-            format!("{path}.description"),
-            format!("expected a string, found {}", describe(d)),
-        );
-    }
     let priority = match rule.get("priority") {
         None => 0,
         Some(v) => v.as_i64().unwrap_or_else(|| {
@@ -827,13 +851,13 @@ fn compile_rule(
         pages,
         audience,
         schedule,
-    } = compile_targeting(rule, path, audiences, defined, check);
+    } = compile_targeting(rule, path, known, check);
     let mut actions = Vec::new();
     match rule.get("actions") {
         Some(Value::Array(list)) => {
             for (j, a) in list.iter().enumerate() {
                 let at = format!("{path}.actions[{j}]");
-                if let Some(action) = compile_action(a, &at, settings, check) {
+                if let Some(action) = compile_action(a, &at, known.settings, check) {
                     actions.push(action);
                 }
             }
@@ -1623,36 +1647,21 @@ fn unit_interval(value: &Value, path: &str, check: &mut Checker) -> Option<f64> 
 fn compile_experiment(
     value: &Value,
     path: &str,
-    settings: &Settings,
-    audiences: &HashMap<String, Audience>,
-    defined: &HashSet<String>,
+    known: &Known,
     check: &mut Checker,
 ) -> Option<Experiment> {
-    let Some(e) = value.as_object() else {
-        check.push(
-            path,
-            format!("expected an experiment object, found {}", describe(value)),
-        );
-        return None;
-    };
-    check.unknown_fields(e, path, EXPERIMENT_FIELDS);
+    let e = entry(value, path, "an experiment", EXPERIMENT_FIELDS, check)?;
     let id = simple_id(
         e.get("id"),
         &format!("{path}.id"),
         "an experiment id",
         check,
     );
-    if let Some(d) = e.get("description").filter(|d| !d.is_string()) {
-        check.push(
-            format!("{path}.description"),
-            format!("expected a string, found {}", describe(d)),
-        );
-    }
     let Targeting {
         pages,
         audience,
         schedule,
-    } = compile_targeting(e, path, audiences, defined, check);
+    } = compile_targeting(e, path, known, check);
     let coverage = match e.get("coverage") {
         None => 1.0,
         Some(v) => unit_interval(v, &format!("{path}.coverage"), check).unwrap_or(1.0),
@@ -1737,9 +1746,12 @@ fn compile_experiment(
                 match o.get("actions") {
                     Some(Value::Array(list)) => {
                         for (j, a) in list.iter().enumerate() {
-                            if let Some(a) =
-                                compile_action(a, &format!("{at}.actions[{j}]"), settings, check)
-                            {
+                            if let Some(a) = compile_action(
+                                a,
+                                &format!("{at}.actions[{j}]"),
+                                known.settings,
+                                check,
+                            ) {
                                 actions.push(a);
                             }
                         }
