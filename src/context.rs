@@ -139,9 +139,18 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// The `path` attribute of a URL path: percent-decoded, `/` when empty. Pages match it.
+pub fn decoded_path(raw: &str) -> String {
+    let mut path = percent_decode(raw, false);
+    if path.is_empty() {
+        path.push('/');
+    }
+    path
+}
+
 /// Percent-decodes `input` (and `+` as space when `plus_is_space`), keeping malformed escapes
 /// literally, producing at most `MAX_VALUE_LEN` bytes of text (lossy for invalid UTF-8).
-fn percent_decode(input: &str, plus_is_space: bool) -> String {
+pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
     let bytes = input.as_bytes();
     let limit = MAX_VALUE_LEN + 4;
     let mut out = Vec::with_capacity(bytes.len().min(limit));
@@ -270,11 +279,7 @@ fn insert_url(out: &mut Map<String, Value>, url: &str) {
     if let Some(host) = parts.host {
         out.insert("host".into(), Value::String(host));
     }
-    let mut path = percent_decode(parts.path, false);
-    if path.is_empty() {
-        path.push('/');
-    }
-    out.insert("path".into(), Value::String(path));
+    out.insert("path".into(), Value::String(decoded_path(parts.path)));
     let query = parts.query.map(parse_query).unwrap_or_default();
     for name in UTM_PARAMS {
         if let Some(Value::String(value)) = query.get(name)

@@ -16,13 +16,14 @@ use worker::{Context, Env, Fetch, console_log, event};
 
 use chrono::{DateTime, Utc};
 
-use crate::context::{ContextSettings, Geo, RequestFacts, attributes};
+use crate::context::{ContextSettings, Geo, RequestFacts, attributes, decoded_path};
 use crate::decide::{Decision, Visit, decide};
 use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
 use crate::rules::{CompiledRules, compile};
 use crate::session::{
-    DEBUG_HEADER, PREVIEW_BADGE, PreviewState, RequestInput, Session, SessionInput, debug_header,
+    DEBUG_HEADER, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput,
+    Session, SessionInput, debug_header,
 };
 
 /// Deployment settings, read from `wrangler.toml` vars.
@@ -306,9 +307,18 @@ fn redirect_response(
     web_sys::Response::new_with_opt_str_and_init(None, &init)
 }
 
+thread_local! {
+    /// The deployment's settings: vars only change with a new deployment, hence a new isolate.
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+fn config(env: &Env) -> Rc<Config> {
+    CONFIG.with_borrow_mut(|c| Rc::clone(c.get_or_insert_with(|| Rc::new(Config::from_env(env)))))
+}
+
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
-    let config = Config::from_env(&env);
+    let config = config(&env);
     let url = web_sys::Url::new(&req.url()).ok();
     let path = url.as_ref().map(|u| u.pathname()).unwrap_or_default();
     let query = url.as_ref().map(|u| u.search()).unwrap_or_default();
@@ -327,14 +337,26 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         return origin_response(origin_fetch.send().await, &path);
     }
 
-    let secret = env
-        .secret("VENEER_SECRET")
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    // The secret is only read when something signed may be involved.
+    let cookie_header = request_headers
+        .get(http::header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let may_preview = query.contains(PREVIEW_PARAM) || cookie_header.contains(PREVIEW_COOKIE);
+    let read_secret = || {
+        env.secret("VENEER_SECRET")
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let preview_secret = if may_preview {
+        read_secret()
+    } else {
+        String::new()
+    };
     let request = RequestInput {
         headers: &request_headers,
         query: query.trim_start_matches('?'),
-        secret: secret.as_bytes(),
+        secret: preview_secret.as_bytes(),
         now: (now / 1000.0) as u64,
         secure,
     };
@@ -375,25 +397,42 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
             return origin_response(response, &path);
         }
     };
+    // Nothing in the document for this page: the origin's response, untouched, at once.
+    let page = decoded_path(&path);
+    if !preview.is_on()
+        && rules.index.candidates(&page).is_empty()
+        && rules.experiment_index.candidates(&page).is_empty()
+    {
+        let response = match response {
+            Some(r) => r,
+            None => origin_fetch.send().await,
+        };
+        return origin_response(response, &path);
+    }
+    let identify = rules
+        .experiments
+        .iter()
+        .any(|e| e.status == crate::rules::Status::Running);
+    let secret = if identify && !may_preview {
+        read_secret()
+    } else {
+        preview_secret.clone()
+    };
+    let request = RequestInput {
+        secret: secret.as_bytes(),
+        ..request
+    };
     let input = SessionInput {
         request,
         settings: &rules.settings,
         random: random_bytes(),
-        identify: rules
-            .experiments
-            .iter()
-            .any(|e| e.status == crate::rules::Status::Running),
+        identify,
     };
     let session = Session::new(&input, preview);
     let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
     let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
     // Pages match the decoded path, as in `veneer render` and `explain` (`/c/sch%C3%BChe` is
     // `/c/schühe`).
-    let page = attrs
-        .get("path")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or(&path)
-        .to_owned();
     let visit = Visit {
         attributes: &attrs,
         path: &page,

@@ -320,7 +320,11 @@ fn streaming_advice(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let outside = strip_quoted(&lower);
     for (pseudo, suggestion) in LATER {
-        if outside.contains(pseudo) {
+        let name = pseudo.trim_end_matches('(');
+        let found = outside.match_indices(name).any(|(at, _)| {
+            !outside[at + name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '-')
+        });
+        if found {
             return Some(format!(
                 "selector {text:?} uses {}, which depends on elements that come later in the page; \
                  Veneer rewrites while the page streams and cannot look ahead: {suggestion}",

@@ -448,7 +448,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
             audiences.insert(name.clone(), a);
         }
     }
-    drop_unknown_and_cyclic_audiences(&mut audiences, &mut check);
+    drop_unknown_and_cyclic_audiences(&mut audiences, &defined, &mut check);
 
     let known = Known {
         settings: &settings,
@@ -646,6 +646,7 @@ fn compile_condition(value: &Value, path: &str, check: &mut Checker) -> Option<A
 /// Removes audiences that refer to unknown audiences or to themselves through others.
 fn drop_unknown_and_cyclic_audiences(
     audiences: &mut HashMap<String, Audience>,
+    defined: &HashSet<String>,
     check: &mut Checker,
 ) {
     let mut names: Vec<String> = audiences.keys().cloned().collect();
@@ -661,7 +662,7 @@ fn drop_unknown_and_cyclic_audiences(
                 if !audiences.contains_key(next) {
                     check.push(
                         format!("$.audiences.{name}"),
-                        format!("refers to unknown audience {next:?}"),
+                        unknown_audience(next, defined),
                     );
                     bad.push(name.clone());
                 } else if trail.iter().any(|t| t == next) {
@@ -1991,7 +1992,7 @@ pub fn schema() -> Value {
     let rule_props = json!({
         "id": { "type": "string", "minLength": 1 },
         "description": { "type": "string" },
-        "pages": { "type": "array", "items": { "type": "string", "pattern": "^(\\*|/[^*]*\\*?)$" } },
+        "pages": { "type": "array", "minItems": 1, "items": { "type": "string", "pattern": "^(\\*|/[^*]*\\*?)$" } },
         "audience": { "oneOf": [ { "type": "string", "description": "an audience name" }, condition ] },
         "schedule": { "type": "object", "additionalProperties": false, "properties": {
             "start": { "type": "string", "format": "date-time" },
@@ -2209,7 +2210,7 @@ mod tests {
             "$.audiences.e.x.$regx: unknown operator \"$regx\"",
             "$.audiences.a: audiences refer to each other in a loop: a -> b -> a",
             "$.audiences.b: audiences refer to each other in a loop: b -> a -> b",
-            "$.audiences.c: refers to unknown audience \"nope\"",
+            "$.audiences.c: unknown audience \"nope\"; define it under \"audiences\"",
             "$.rules[0].audience: unknown audience \"missing\"; define it under \"audiences\"",
             "$.rules[1].audience: unknown audience \"zzz\"; define it under \"audiences\"",
             "$.rules[2].schedule.end: the end (2026-11-01 00:00:00 UTC) must be after the start (2026-12-01 00:00:00 UTC)",

@@ -6,6 +6,7 @@
 
 use http::HeaderMap;
 
+use crate::context::percent_decode;
 use crate::decide::Decision;
 use crate::rules::Settings;
 use crate::signing::{
@@ -111,34 +112,6 @@ fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
         .map(|(_, v)| v)
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl PreviewState {
     /// Reads `?veneer_preview=<token>` (or `end`), the preview cookie and `?veneer_force=`.
     pub fn new(input: &RequestInput) -> Self {
@@ -150,7 +123,7 @@ impl PreviewState {
         };
         let secure = if input.secure { "; Secure" } else { "" };
         let clear = format!("{PREVIEW_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}");
-        let from_query = query_param(input.query, PREVIEW_PARAM).map(percent_decode);
+        let from_query = query_param(input.query, PREVIEW_PARAM).map(|v| percent_decode(v, true));
         if from_query.as_deref() == Some("end") {
             state.cookies.push(clear);
             return state;
@@ -172,7 +145,7 @@ impl PreviewState {
                     ));
                 }
                 if let Some(list) = query_param(input.query, FORCE_PARAM) {
-                    state.forced = percent_decode(list)
+                    state.forced = percent_decode(list, true)
                         .split(',')
                         .filter_map(|pair| pair.split_once(':'))
                         .map(|(e, v)| (e.trim().to_owned(), v.trim().to_owned()))

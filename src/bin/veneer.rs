@@ -25,8 +25,8 @@ usage:
   veneer schema
   veneer preview-token [--secret SECRET] [--ttl 1h]   (SECRET defaults to $VENEER_SECRET)
 
-CONTEXT.json is a JSON object of visitor attributes (see README); --url sets the page
-(and the url, host, path and query attributes when the context leaves them out);
+CONTEXT.json is a JSON object of visitor attributes (see README); --url sets the page and
+the url, host, path, query and utm_* attributes it carries (over the context's);
 --now (RFC 3339) sets the clock, else the context's \"now\", else the current time.";
 
 fn main() -> ExitCode {
