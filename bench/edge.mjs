@@ -422,6 +422,7 @@ function parseWrk(out) {
     p50: lat(50),
     p99: lat(99),
     errors: (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0),
+    errorDetail: [sock?.[0], non2xx?.[0]].filter(Boolean).join("; "),
   };
 }
 
@@ -510,14 +511,38 @@ async function profileWorker(config, origin, page, seconds) {
       pending.set(++serial, resolve);
       ws.send(JSON.stringify({ id: serial, method, params }));
     });
+  let contextId;
+  ws.on("message", (m) => {
+    const msg = JSON.parse(m);
+    if (msg.method === "Runtime.executionContextCreated") contextId ??= msg.params.context.id;
+  });
   await call("Profiler.enable");
   await call("Profiler.setSamplingInterval", { interval: 200 });
   await call("Profiler.start");
+  const cpu0 = cpuSeconds(w.pid);
   const out = parseWrk(await wrk(w.url + page.path, seconds, conns));
+  const cpuMsPerReq = ((cpuSeconds(w.pid) - cpu0) * 1000) / out.requests;
   const { profile } = await call("Profiler.stop");
+  // Veneer's own memory: the size of its wasm linear memory, and V8's JS heap, after the load.
+  let wasmMemoryMb = NaN;
+  let heapMb = NaN;
+  try {
+    await call("Runtime.enable");
+    for (let i = 0; i < 50 && contextId === undefined; i++) await sleep(20);
+    const heap = await call("Runtime.getHeapUsage");
+    heapMb = heap.usedSize / 2 ** 20;
+    const proto = await call("Runtime.evaluate", { expression: "WebAssembly.Memory.prototype", contextId });
+    const memories = await call("Runtime.queryObjects", { prototypeObjectId: proto.result.objectId });
+    const bytes = await call("Runtime.callFunctionOn", {
+      objectId: memories.objects.objectId,
+      functionDeclaration: "function () { return this.reduce((n, m) => n + m.buffer.byteLength, 0); }",
+      returnByValue: true,
+    });
+    wasmMemoryMb = bytes.result.value / 2 ** 20;
+  } catch {}
   ws.close();
   await stopChild(w.child);
-  return { config: config.id, page: page.name, requests: out.requests, ...summarizeProfile(profile) };
+  return { config: config.id, page: page.name, requests: out.requests, cpuMsPerReq, wasmMemoryMb, heapMb, ...summarizeProfile(profile) };
 }
 
 function category(frame) {
@@ -758,6 +783,16 @@ function report(ctx) {
   }
   const rssOf = (id, conns, page) =>
     median(rss.filter((x) => x.config === id && x.conns === conns && x.page === page).map((x) => x.hwmKb));
+  {
+    const one = (page) => median(rss.filter((x) => x.config === "d" && x.page === page).map((x) => x.readyHwmKb));
+    const small = one("20KB");
+    const large = one("2MB");
+    budgets.push({
+      name: "peak RSS of (d): 2MB page ≤ 20KB page + 10 MB (fresh process, one request)",
+      pass: large <= small + 10 * 1024,
+      detail: `VmHWM ${mb(large)} MB vs ${mb(small)} MB: ${large >= small ? "+" : "−"}${mb(Math.abs(large - small))} MB`,
+    });
+  }
   for (const conns of [...new Set(RSS_RUNS.filter(([id]) => id === "d").map(([, c]) => c))]) {
     const small = rssOf("d", conns, "20KB");
     const large = rssOf("d", conns, "2MB");
@@ -899,7 +934,8 @@ function report(ctx) {
   if (profiles.length) {
     L.push(
       "V8's sampling profiler (through workerd's inspector, 200 µs interval) on a fresh process of each configuration under the " +
-        "same load, after a warm-up; share of the busy samples (idle excluded). Wasm functions are named by the build's name section.",
+        "same load, after a warm-up; share of the busy samples (idle excluded). Wasm functions are named by the build's name section. " +
+        "Profiling costs CPU itself (compare *CPU/request while profiled* with the main table), so the shares are approximate.",
     );
     L.push("");
     const cats = [...new Set(profiles.flatMap((p) => p.categories.map(([c]) => c)))];
@@ -909,6 +945,10 @@ function report(ctx) {
       L.push(`| ${c} | ${profiles.map((p) => pct((p.categories.find(([k]) => k === c) ?? [0, 0])[1])).join(" | ")} |`);
     }
     L.push(`| samples | ${profiles.map((p) => p.samples).join(" | ")} |`);
+    L.push(`| requests during the profile | ${profiles.map((p) => p.requests).join(" | ")} |`);
+    L.push(`| CPU/request while profiled, ms | ${profiles.map((p) => fmt(p.cpuMsPerReq, 3)).join(" | ")} |`);
+    L.push(`| after the load: wasm linear memory, MB | ${profiles.map((p) => fmt(p.wasmMemoryMb, 1)).join(" | ")} |`);
+    L.push(`| after the load: V8 JS heap used, MB | ${profiles.map((p) => fmt(p.heapMb, 1)).join(" | ")} |`);
     L.push("");
     for (const p of profiles.filter((x) => (x.config === "d" && x.page === DIAGNOSTIC_PAGE) || x.config === "c")) {
       L.push(`Top functions by self time, (${p.config}) on the ${p.page} page:`);
@@ -925,7 +965,10 @@ function report(ctx) {
   L.push(
     `A fresh workerd process per measurement, loaded for ${RSS_SECONDS} s by \`wrk -cN\` on one page only; ` +
       "`VmHWM` (peak resident set) from `/proc/<pid>/status` after one request and after the load; medians over the rounds. " +
-      "(e) for comparison. A fresh workerd process with no request served is about 35 MB (JS worker) to 42 MB (Veneer).",
+      "(e) for comparison. A fresh workerd process with no request served is about 35 MB (JS worker) to 42 MB (Veneer). " +
+      "Veneer's own data lives in its wasm linear memory and the V8 heap: both are read through the inspector after the " +
+      "profiling load (see *Where the CPU goes*) and do not grow with the page; the rest of the resident set is the runtime's " +
+      "(compiled code, compilation, stream buffers, allocator caches) and grows with the work done before it levels off.",
   );
   L.push("");
   L.push("| configuration | conns | page | VmHWM after 1 request, MB | VmHWM after the load, MB | every run, MB | VmRSS after the load, MB |");
@@ -1101,11 +1144,12 @@ async function main() {
         // wrk's byte count includes partly read responses, and has 3 significant digits.
         r.bytesOk = Math.abs(r.bytesPerReq - expected) <= 0.01 * expected + 100 + (r.connections * expected) / r.requests;
         results.push({ round, page: page.name, config: id, ...r });
+        if (Number.isFinite(r.cpuMsPerReq)) estimates.set(`${id} ${page.name}`, Math.max(r.cpuMsPerReq / 1000, estimates.get(`${id} ${page.name}`) ?? 0));
         log(
           `  ${page.name.padEnd(5)} ${id.padEnd(3)} ${String(r.seconds).padStart(2)} s ${fmtInt(r.rps).padStart(6)} req/s  ` +
             `p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  cpu/req ${fmt(r.cpuMsPerReq, 3)} ms (${r.requests} req)  ` +
             `origin ${fmt(r.originMsPerReq, 3)} ms  machine ${fmt(r.machineBusy)} cores` +
-            (r.errors ? `  ERRORS ${r.errors}` : "") +
+            (r.errors ? `  ERRORS ${r.errors} (${r.errorDetail})` : "") +
             (r.bytesOk ? "" : `  UNEXPECTED SIZE ${fmtInt(r.bytesPerReq)} B/response (expected ${expected})`),
         );
       }
@@ -1158,7 +1202,7 @@ export async function setup() {
   const workerdModule = await import("workerd");
   WORKERD = workerdModule.default?.default ?? workerdModule.default;
   snapshot();
-  return { TMP, WORKERD, CONFIGS, DIAGNOSTICS, byId, startOrigin, startWorkerd, waitListening, waitIdle, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk };
+  return { TMP, WORKERD, CONFIGS, DIAGNOSTICS, byId, startOrigin, startWorkerd, waitListening, waitIdle, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk, profileWorker };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
