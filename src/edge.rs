@@ -324,7 +324,6 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     let query = url.as_ref().map(|u| u.search()).unwrap_or_default();
     let secure = url.as_ref().is_some_and(|u| u.protocol() == "https:");
     let method = Method::from_bytes(req.method().as_bytes()).unwrap_or(Method::GET);
-    let request_headers = header_map(&req.headers()).unwrap_or_default();
     if config.drill_path.as_deref() == Some(path.as_str()) {
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
         panic!("fail-open drill on {path}");
@@ -337,12 +336,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         return origin_response(origin_fetch.send().await, &path);
     }
 
-    // The secret is only read when something signed may be involved.
-    let cookie_header = request_headers
-        .get(http::header::COOKIE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    // Headers and the secret are only read in full when this request may need them.
+    let js_request_headers = req.headers();
+    let cookie_header = js_request_headers
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let may_preview = query.contains(PREVIEW_PARAM) || cookie_header.contains(PREVIEW_COOKIE);
+    let preview_headers = if may_preview {
+        header_map(&js_request_headers).unwrap_or_default()
+    } else {
+        HeaderMap::new()
+    };
     let read_secret = || {
         env.secret("VENEER_SECRET")
             .map(|s| s.to_string())
@@ -354,7 +360,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         String::new()
     };
     let request = RequestInput {
-        headers: &request_headers,
+        headers: &preview_headers,
         query: query.trim_start_matches('?'),
         secret: preview_secret.as_bytes(),
         now: (now / 1000.0) as u64,
@@ -418,7 +424,13 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     } else {
         preview_secret.clone()
     };
+    let request_headers = if may_preview {
+        preview_headers.clone()
+    } else {
+        header_map(&js_request_headers).unwrap_or_default()
+    };
     let request = RequestInput {
+        headers: &request_headers,
         secret: secret.as_bytes(),
         ..request
     };
