@@ -25,7 +25,7 @@ import http from "node:http";
 import { createRequire } from "node:module";
 import net from "node:net";
 import { tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { buildPages, ROOT, CORPUS_DIR } from "./pages.mjs";
@@ -42,13 +42,13 @@ const option = (name, fallback) => {
 const QUICK = flag("--quick");
 const ROUNDS = Number(option("--rounds", QUICK ? 1 : 3));
 const DURATION = Number(option("--duration", QUICK ? 2 : 4)); // seconds per measured cell, at least
-const MAX_CELL = QUICK ? 10 : 40; // seconds: the longest a cell may run to complete enough requests
+const MAX_CELL = QUICK ? 10 : 30; // seconds: the longest a cell may run to complete enough requests
 const REQUESTS_PER_CONNECTION = QUICK ? 2 : 8; // a cell runs until about this × connections requests
 const WARMUP = 1; // seconds of load before each measured cell (skipped when a request takes > 0.5 s)
-const FIRST_WARMUP = 2; // seconds per worker and page before the first round
+const FIRST_WARMUP = QUICK ? 2 : 1; // seconds per worker and page before the first round (then a warm-up per cell)
 const CONNECTIONS = { "20KB": 8, "200KB": 8, "2MB": 1 }; // wrk -c per page (see the report)
 const RSS_RUNS = [["d", 1], ["d", 8], ["e", 8]]; // [configuration, wrk -c] for the peak-RSS runs
-const RSS_SECONDS = QUICK ? 2 : 5;
+const RSS_SECONDS = QUICK ? 2 : 4;
 const COLD_REPEATS = QUICK ? 2 : 3; // cold starts per configuration and round
 const PROFILE = !flag("--no-profile");
 const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
@@ -967,8 +967,8 @@ function report(ctx) {
       "`VmHWM` (peak resident set) from `/proc/<pid>/status` after one request and after the load; medians over the rounds. " +
       "(e) for comparison. A fresh workerd process with no request served is about 35 MB (JS worker) to 42 MB (Veneer). " +
       "Veneer's own data lives in its wasm linear memory and the V8 heap: both are read through the inspector after the " +
-      "profiling load (see *Where the CPU goes*) and do not grow with the page; the rest of the resident set is the runtime's " +
-      "(compiled code, compilation, stream buffers, allocator caches) and grows with the work done before it levels off.",
+      "profiling loads (last rows of the profile table in *Where the CPU goes*); the rest of the resident set is native " +
+      "memory of the runtime.",
   );
   L.push("");
   L.push("| configuration | conns | page | VmHWM after 1 request, MB | VmHWM after the load, MB | every run, MB | VmRSS after the load, MB |");
@@ -1179,7 +1179,7 @@ async function main() {
   if (PROFILE) {
     log("CPU profiles");
     for (const [id, page] of [["d", pages[0]], ["d", pages[1]], ["d", pages[2]], ["c", pages[0]]]) {
-      const p = await profileWorker(byId[id], origin, page, QUICK ? 3 : 5);
+      const p = await profileWorker(byId[id], origin, page, QUICK ? 3 : 4);
       if (p) profiles.push(p);
     }
   }
@@ -1190,7 +1190,7 @@ async function main() {
   const { markdown, budgets } = report({ results, pages, cold, rss, profiles, info, size, notes, started, finished: new Date() });
   console.log(markdown);
   if (OUT !== "-") {
-    writeFileSync(join(ROOT, OUT), markdown);
+    writeFileSync(resolve(ROOT, OUT), markdown);
     log(`wrote ${OUT}`);
   }
   log("budgets: " + budgets.map((b) => `${b.pass ? "PASS" : "MISS"} ${b.name}`).join("; "));
@@ -1202,7 +1202,7 @@ export async function setup() {
   const workerdModule = await import("workerd");
   WORKERD = workerdModule.default?.default ?? workerdModule.default;
   snapshot();
-  return { TMP, WORKERD, CONFIGS, DIAGNOSTICS, byId, startOrigin, startWorkerd, waitListening, waitIdle, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk, profileWorker };
+  return { TMP, WORKERD, CONFIGS, DIAGNOSTICS, byId, startOrigin, startWorkerd, waitListening, waitIdle, stopChild, get, cpuSeconds, memoryKb, wrk, parseWrk, profileWorker, capnp };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
