@@ -179,17 +179,20 @@ pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
 // ---------------------------------------------------------------------------------------------
 // URL
 
-/// The parts of a URL the attributes need, borrowed from the input.
+/// The parts of a URL the attributes (and the edge, for its request) need, borrowed from the input.
 #[derive(Debug, PartialEq)]
-struct UrlParts<'a> {
-    host: Option<String>,
-    path: &'a str,
-    query: Option<&'a str>,
+pub struct UrlParts<'a> {
+    /// Lowercase host without userinfo or port.
+    pub host: Option<String>,
+    /// The path as written (still percent-encoded).
+    pub path: &'a str,
+    /// The query without its `?`.
+    pub query: Option<&'a str>,
 }
 
 /// A lenient URL split: `scheme://authority/path?query#fragment`, `//authority/path...`, or a
 /// relative reference (no host). Never fails; malformed pieces are simply missing.
-fn split_url(raw: &str) -> UrlParts<'_> {
+pub fn split_url(raw: &str) -> UrlParts<'_> {
     let s = raw.trim_matches(|c: char| c <= ' ');
     let s = s.split_once('#').map_or(s, |(before, _)| before);
     let (authority, rest) = match strip_scheme(s).or_else(|| s.strip_prefix("//")) {

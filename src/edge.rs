@@ -12,11 +12,11 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde_json::json;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Headers, ReadableStream, Request, RequestInit, RequestRedirect, ResponseInit};
-use worker::{Context, Env, Fetch, console_log, event};
+use worker::{Context, Env, console_log, event};
 
 use chrono::{DateTime, Utc};
 
-use crate::context::{ContextSettings, Geo, RequestFacts, attributes, decoded_path};
+use crate::context::{ContextSettings, Geo, RequestFacts, attributes, decoded_path, split_url};
 use crate::decide::{Decision, Visit, decide};
 use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
@@ -188,22 +188,23 @@ fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
 fn origin_request(req: &Request, config: &Config) -> Result<Request, JsValue> {
     let init = RequestInit::new();
-    init.set_method(&req.method());
-    let headers = Headers::new_with_headers(&req.headers())?;
-    init.set_headers(&headers);
     init.set_redirect(RequestRedirect::Manual);
-    if let Some(body) = req.body() {
-        init.set_body(&body);
-    }
     let Some(origin) = &config.origin else {
-        return Request::new_with_str_and_init(&req.url(), &init);
+        // Route mode: the same request (URL, method, headers, body), with manual redirects.
+        return Request::new_with_request_and_init(req, &init);
     };
     let incoming = web_sys::Url::new(&req.url())?;
     let target = web_sys::Url::new(origin)?;
     target.set_pathname(&incoming.pathname());
     target.set_search(&incoming.search());
+    let headers = Headers::new_with_headers(&req.headers())?;
     headers.delete("host")?;
     headers.set("x-forwarded-host", &incoming.host())?;
+    init.set_method(&req.method());
+    init.set_headers(&headers);
+    if let Some(body) = req.body() {
+        init.set_body(&body);
+    }
     Request::new_with_str_and_init(&target.href(), &init)
 }
 
@@ -319,10 +320,12 @@ fn config(env: &Env) -> Rc<Config> {
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
     let config = config(&env);
-    let url = web_sys::Url::new(&req.url()).ok();
-    let path = url.as_ref().map(|u| u.pathname()).unwrap_or_default();
-    let query = url.as_ref().map(|u| u.search()).unwrap_or_default();
-    let secure = url.as_ref().is_some_and(|u| u.protocol() == "https:");
+    // The runtime hands over a serialized WHATWG URL: splitting the string is enough.
+    let url = req.url();
+    let parts = split_url(&url);
+    let path = if parts.path.is_empty() { "/" } else { parts.path }.to_owned();
+    let query = parts.query.unwrap_or_default();
+    let secure = url.starts_with("https:");
     let method = Method::from_bytes(req.method().as_bytes()).unwrap_or(Method::GET);
     if config.drill_path.as_deref() == Some(path.as_str()) {
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
@@ -330,10 +333,9 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     }
     let origin_req = origin_request(&req, &config)?;
     let now = js_sys::Date::now();
-    let origin_fetch = Fetch::Request(origin_req.into());
     if method != Method::GET {
         // Only GET pages are ever changed; everything else goes straight to the origin.
-        return origin_response(origin_fetch.send().await, &path);
+        return origin_response(send(&origin_req).await, &path);
     }
 
     // Headers and the secret are only read in full when this request may need them.
@@ -361,7 +363,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     };
     let request = RequestInput {
         headers: &preview_headers,
-        query: query.trim_start_matches('?'),
+        query,
         secret: preview_secret.as_bytes(),
         now: (now / 1000.0) as u64,
         secure,
@@ -381,12 +383,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         Some(rules) => (None, rules),
         None if preview.is_on() => {
             let (response, rules) =
-                futures_util::join!(origin_fetch.send(), load_preview_rules(&env, &config, now));
+                futures_util::join!(send(&origin_req), load_preview_rules(&env, &config, now));
             (Some(response), rules)
         }
         None => {
             let (response, rules) = futures_util::join!(
-                origin_fetch.send(),
+                send(&origin_req),
                 load_rules(&env, &config, &config.key, now)
             );
             (Some(response), rules)
@@ -398,7 +400,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
             log_event("rules_unavailable", e.message(), None, &path);
             let response = match response {
                 Some(r) => r,
-                None => origin_fetch.send().await,
+                None => send(&origin_req).await,
             };
             return origin_response(response, &path);
         }
@@ -411,7 +413,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     {
         let response = match response {
             Some(r) => r,
-            None => origin_fetch.send().await,
+            None => send(&origin_req).await,
         };
         return origin_response(response, &path);
     }
@@ -469,7 +471,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     }
     let response = match response {
         Some(r) => r,
-        None => origin_fetch.send().await,
+        None => send(&origin_req).await,
     };
     // An unreachable origin gives a plain 502, which is passed through like any non-200.
     let response = origin_response(response, &path)?;
@@ -490,15 +492,28 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     ))
 }
 
+/// Sends the request to the origin with the runtime's own `fetch`; the response object comes
+/// back as the runtime made it (status text, `webSocket`, `cf` and body untouched, no copy).
+async fn send(request: &Request) -> Result<web_sys::Response, JsValue> {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let response = wasm_bindgen_futures::JsFuture::from(global.fetch_with_request(request)).await?;
+    response.dyn_into()
+}
+
 /// The origin's response, or a plain 502 (and a log line) when it could not be reached.
 fn origin_response(
-    response: worker::Result<worker::Response>,
+    response: Result<web_sys::Response, JsValue>,
     path: &str,
 ) -> worker::Result<web_sys::Response> {
     match response {
-        Ok(r) => Ok(r.into()),
+        Ok(r) => Ok(r),
         Err(e) => {
-            log_event("origin_unreachable", &e.to_string(), None, path);
+            let detail = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .or_else(|| e.as_string())
+                .unwrap_or_else(|| format!("{e:?}"));
+            log_event("origin_unreachable", &detail, None, path);
             let init = ResponseInit::new();
             init.set_status(502);
             Ok(web_sys::Response::new_with_opt_str_and_init(

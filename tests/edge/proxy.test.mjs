@@ -24,6 +24,7 @@ async function assertIdentical(path, init = {}) {
   const response = await veneer.fetch(path, { redirect: "manual", ...init });
   const body = Buffer.from(await response.arrayBuffer());
   assert.equal(response.status, origin.response.status, `status of ${path}`);
+  assert.equal(response.statusText, origin.response.statusText, `status text of ${path}`);
   assert.deepEqual(endToEndHeaders(response), endToEndHeaders(origin.response), `headers of ${path}`);
   assert.ok(body.equals(origin.body), `body of ${path} differs from the origin's`);
   return { response, body };
@@ -88,6 +89,7 @@ describe("passing through byte-identical", () => {
   test("a 404 page, even though rules match every page", async () => {
     const { response, body } = await assertIdentical("/no-such-page");
     assert.equal(response.status, 404);
+    assert.equal(response.statusText, "Page Not Found");
     assert.doesNotMatch(body.toString("utf8"), /Black Friday/);
   });
 
