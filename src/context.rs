@@ -182,6 +182,8 @@ pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
 /// The parts of a URL the attributes (and the edge, for its request) need, borrowed from the input.
 #[derive(Debug, PartialEq)]
 pub struct UrlParts<'a> {
+    /// The authority as written (`host:port`), for forwarding.
+    pub authority: Option<&'a str>,
     /// Lowercase host without userinfo or port.
     pub host: Option<String>,
     /// The path as written (still percent-encoded).
@@ -207,6 +209,7 @@ pub fn split_url(raw: &str) -> UrlParts<'_> {
         None => (rest, None),
     };
     UrlParts {
+        authority,
         host: authority.and_then(host_of_authority),
         path,
         query,

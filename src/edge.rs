@@ -9,14 +9,20 @@ use std::rc::Rc;
 
 use futures_util::{StreamExt, stream};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use js_sys::Promise;
 use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, ReadableStream, Request, RequestInit, RequestRedirect, ResponseInit};
-use worker::{Context, Env, console_log, event};
+use worker::{Env, console_log};
 
 use chrono::{DateTime, Utc};
 
-use crate::context::{ContextSettings, Geo, RequestFacts, attributes, decoded_path, split_url};
+use crate::context::{
+    ContextSettings, Geo, RequestFacts, UrlParts, attributes, decoded_path, split_url,
+};
 use crate::decide::{Decision, Visit, decide};
 use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
 use crate::rewrite::StreamRewriter;
@@ -28,7 +34,9 @@ use crate::session::{
 
 /// Deployment settings, read from `wrangler.toml` vars.
 struct Config {
-    origin: Option<String>,
+    /// `ORIGIN`'s scheme and authority (`https://origin.example:8443`); `Err` when it is set
+    /// but not a URL.
+    origin: Option<Result<String, String>>,
     drill_path: Option<String>,
     binding: String,
     key: String,
@@ -51,7 +59,13 @@ impl Config {
                 .unwrap_or(default)
         };
         Self {
-            origin: var("ORIGIN"),
+            origin: var("ORIGIN").map(|o| {
+                web_sys::Url::new(o.trim())
+                    .map(|u| u.origin())
+                    .ok()
+                    .filter(|base| base.starts_with("http"))
+                    .ok_or_else(|| format!("ORIGIN {o:?} is not an http(s) URL"))
+            }),
             drill_path: var("FAIL_OPEN_DRILL_PATH"),
             binding: var("RULES_BINDING").unwrap_or_else(|| "RULES".into()),
             key: var("RULES_KEY").unwrap_or_else(|| "rules".into()),
@@ -185,27 +199,95 @@ fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
     Ok(Rc::new(compiled))
 }
 
+/// The origin request, as the arguments of the runtime's `fetch`.
+struct OriginRequest {
+    /// The visitor's own request (route mode) or the URL under `ORIGIN`.
+    target: OriginTarget,
+    init: RequestInit,
+}
+
+enum OriginTarget {
+    Request(Request),
+    Url(String),
+}
+
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
-fn origin_request(req: &Request, config: &Config) -> Result<Request, JsValue> {
+fn origin_request(
+    req: &Request,
+    config: &Config,
+    url: &UrlParts,
+) -> Result<OriginRequest, JsValue> {
     let init = RequestInit::new();
     init.set_redirect(RequestRedirect::Manual);
     let Some(origin) = &config.origin else {
         // Route mode: the same request (URL, method, headers, body), with manual redirects.
-        return Request::new_with_request_and_init(req, &init);
+        return Ok(OriginRequest {
+            target: OriginTarget::Request(<Request as Clone>::clone(req)),
+            init,
+        });
     };
-    let incoming = web_sys::Url::new(&req.url())?;
-    let target = web_sys::Url::new(origin)?;
-    target.set_pathname(&incoming.pathname());
-    target.set_search(&incoming.search());
+    let origin = origin.as_deref().map_err(|e| JsValue::from_str(e))?;
+    let mut target = format!("{origin}{}", url.path);
+    if let Some(query) = url.query {
+        target.push('?');
+        target.push_str(query);
+    }
     let headers = Headers::new_with_headers(&req.headers())?;
     headers.delete("host")?;
-    headers.set("x-forwarded-host", &incoming.host())?;
+    headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
     init.set_method(&req.method());
     init.set_headers(&headers);
     if let Some(body) = req.body() {
         init.set_body(&body);
     }
-    Request::new_with_str_and_init(&target.href(), &init)
+    Ok(OriginRequest {
+        target: OriginTarget::Url(target),
+        init,
+    })
+}
+
+/// Starts the origin fetch: the runtime's own promise of the origin's response object (status
+/// text, `webSocket`, `cf` and body untouched, nothing copied).
+fn start_fetch(origin: &OriginRequest) -> Promise {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    match &origin.target {
+        OriginTarget::Request(r) => global.fetch_with_request_and_init(r, &origin.init),
+        OriginTarget::Url(u) => global.fetch_with_str_and_init(u, &origin.init),
+    }
+}
+
+/// The origin's response, awaited.
+async fn send(origin: &OriginRequest) -> Result<web_sys::Response, JsValue> {
+    JsFuture::from(start_fetch(origin)).await?.dyn_into()
+}
+
+/// The origin's response as the visitor's, without awaiting anything here: the runtime's fetch
+/// promise, with a plain 502 (and a log line) should the origin be unreachable.
+fn forward(origin: &OriginRequest, path: String) -> Promise {
+    UNREACHABLE.with(|on_error| {
+        let on_error: &js_sys::Function = on_error.as_ref().unchecked_ref();
+        start_fetch(origin)
+            .unchecked_ref::<Catchable>()
+            .catch_with(&on_error.bind1(&JsValue::NULL, &JsValue::from(path)).into())
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise seen through `catch` with any function (js-sys only takes closures there).
+    #[wasm_bindgen(js_name = Promise)]
+    type Catchable;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Catchable, handler: &JsValue) -> Promise;
+}
+
+thread_local! {
+    /// `(path, error) => 502 response`, made once per isolate; `forward` binds the path.
+    static UNREACHABLE: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+        Closure::new(|path: JsValue, error: JsValue| {
+            let path = path.as_string().unwrap_or_default();
+            origin_response(Err(error), &path).map_or(JsValue::UNDEFINED, JsValue::from)
+        });
 }
 
 fn header_map(headers: &Headers) -> Option<HeaderMap> {
@@ -317,35 +399,96 @@ fn config(env: &Env) -> Rc<Config> {
     CONFIG.with_borrow_mut(|c| Rc::clone(c.get_or_insert_with(|| Rc::new(Config::from_env(env)))))
 }
 
-#[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys::Response> {
+/// The Workers fetch handler (the generated glue calls it for every request). What it need not
+/// look at goes on to the origin at once, as the runtime's own fetch promise with nothing awaited
+/// in Rust; everything else is personalized.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
     let config = config(&env);
     // The runtime hands over a serialized WHATWG URL: splitting the string is enough.
     let url = req.url();
     let parts = split_url(&url);
-    let path = if parts.path.is_empty() { "/" } else { parts.path }.to_owned();
-    let query = parts.query.unwrap_or_default();
-    let secure = url.starts_with("https:");
-    let method = Method::from_bytes(req.method().as_bytes()).unwrap_or(Method::GET);
+    let path = if parts.path.is_empty() {
+        "/"
+    } else {
+        parts.path
+    }
+    .to_owned();
     if config.drill_path.as_deref() == Some(path.as_str()) {
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
         panic!("fail-open drill on {path}");
     }
-    let origin_req = origin_request(&req, &config)?;
-    let now = js_sys::Date::now();
-    if method != Method::GET {
+    let origin = match origin_request(&req, &config, &parts) {
+        Ok(origin) => origin,
+        Err(e) => return Promise::reject(&e),
+    };
+    if req.method() != "GET" {
         // Only GET pages are ever changed; everything else goes straight to the origin.
-        return origin_response(send(&origin_req).await, &path);
+        return forward(&origin, path);
     }
-
-    // Headers and the secret are only read in full when this request may need them.
-    let js_request_headers = req.headers();
-    let cookie_header = js_request_headers
+    let now = js_sys::Date::now();
+    let query = parts.query.unwrap_or_default().to_owned();
+    // Only the Cookie header is read before knowing that the page needs the visitor.
+    let cookie = req
+        .headers()
         .get("cookie")
         .ok()
         .flatten()
         .unwrap_or_default();
-    let may_preview = query.contains(PREVIEW_PARAM) || cookie_header.contains(PREVIEW_COOKIE);
+    let may_preview = query.contains(PREVIEW_PARAM) || cookie.contains(PREVIEW_COOKIE);
+    if !may_preview {
+        match cached_rules(&config, &config.key, now) {
+            Some(Err(e)) => {
+                log_event("rules_unavailable", e.message(), None, &path);
+                return forward(&origin, path);
+            }
+            Some(Ok(rules)) if !rules.applies_to(&decoded_path(&path)) => {
+                return forward(&origin, path);
+            }
+            _ => {}
+        }
+    }
+    let incoming = Incoming {
+        secure: url.starts_with("https:"),
+        path,
+        query,
+        may_preview,
+        now,
+    };
+    wasm_bindgen_futures::future_to_promise(async move {
+        personalize(req, env, &config, origin, incoming)
+            .await
+            .map(JsValue::from)
+    })
+}
+
+/// What the handler learned about a request before anything was awaited.
+struct Incoming {
+    path: String,
+    query: String,
+    secure: bool,
+    may_preview: bool,
+    now: f64,
+}
+
+/// The rest of a GET request: rules (from memory or KV), the visitor, the decision, and the
+/// origin's response, rewritten as it streams.
+async fn personalize(
+    req: Request,
+    env: Env,
+    config: &Config,
+    origin_req: OriginRequest,
+    incoming: Incoming,
+) -> Result<web_sys::Response, JsValue> {
+    let Incoming {
+        path,
+        query,
+        secure,
+        may_preview,
+        now,
+    } = incoming;
+    let method = Method::GET;
+    let js_request_headers = req.headers();
     let preview_headers = if may_preview {
         header_map(&js_request_headers).unwrap_or_default()
     } else {
@@ -363,7 +506,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     };
     let request = RequestInput {
         headers: &preview_headers,
-        query,
+        query: &query,
         secret: preview_secret.as_bytes(),
         now: (now / 1000.0) as u64,
         secure,
@@ -377,19 +520,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     let cached = if preview.is_on() {
         None
     } else {
-        cached_rules(&config, &config.key, now)
+        cached_rules(config, &config.key, now)
     };
     let (response, rules) = match cached {
         Some(rules) => (None, rules),
         None if preview.is_on() => {
             let (response, rules) =
-                futures_util::join!(send(&origin_req), load_preview_rules(&env, &config, now));
+                futures_util::join!(send(&origin_req), load_preview_rules(&env, config, now));
             (Some(response), rules)
         }
         None => {
             let (response, rules) = futures_util::join!(
                 send(&origin_req),
-                load_rules(&env, &config, &config.key, now)
+                load_rules(&env, config, &config.key, now)
             );
             (Some(response), rules)
         }
@@ -407,10 +550,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     };
     // Nothing in the document for this page: the origin's response, untouched, at once.
     let page = decoded_path(&path);
-    if !preview.is_on()
-        && rules.index.candidates(&page).is_empty()
-        && rules.experiment_index.candidates(&page).is_empty()
-    {
+    if !preview.is_on() && !rules.applies_to(&page) {
         let response = match response {
             Some(r) => r,
             None => send(&origin_req).await,
@@ -462,12 +602,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
         // The rule's own headers and cookies, and the session's, go with the redirect too.
         let mut cookies = session.cookies(&input, &decision);
         cookies.extend(decision.cookies.iter().cloned());
-        return Ok(redirect_response(
-            status,
-            &location,
-            &decision.headers,
-            &cookies,
-        )?);
+        return redirect_response(status, &location, &decision.headers, &cookies);
     }
     let response = match response {
         Some(r) => r,
@@ -492,19 +627,11 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<web_sys:
     ))
 }
 
-/// Sends the request to the origin with the runtime's own `fetch`; the response object comes
-/// back as the runtime made it (status text, `webSocket`, `cf` and body untouched, no copy).
-async fn send(request: &Request) -> Result<web_sys::Response, JsValue> {
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response = wasm_bindgen_futures::JsFuture::from(global.fetch_with_request(request)).await?;
-    response.dyn_into()
-}
-
 /// The origin's response, or a plain 502 (and a log line) when it could not be reached.
 fn origin_response(
     response: Result<web_sys::Response, JsValue>,
     path: &str,
-) -> worker::Result<web_sys::Response> {
+) -> Result<web_sys::Response, JsValue> {
     match response {
         Ok(r) => Ok(r),
         Err(e) => {

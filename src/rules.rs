@@ -231,6 +231,15 @@ pub struct CompiledRules {
     pub problems: Vec<Problem>,
 }
 
+impl CompiledRules {
+    /// Whether any rule or experiment may apply on `path` (decoded); when none can, the page
+    /// passes through untouched, without looking at the visitor.
+    pub fn applies_to(&self, path: &str) -> bool {
+        !self.index.candidates(path).is_empty()
+            || !self.experiment_index.candidates(path).is_empty()
+    }
+}
+
 /// The default name of the visitor id cookie.
 pub const DEFAULT_VISITOR_COOKIE: &str = "veneer_id";
 

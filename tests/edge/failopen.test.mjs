@@ -13,15 +13,17 @@ after(() => shop?.close());
 const IDENTITY = { headers: { "accept-encoding": "identity" } };
 
 /** Runs Veneer with the given setup and asserts the home page is exactly the origin's. */
-async function assertOriginPage(setup, path = "/") {
+async function assertOriginPage(setup, path = "/", requests = 1) {
   const veneer = await startVeneer({ origin: shop.url, ...setup });
   try {
     const origin = await direct(shop.url, path, IDENTITY);
-    const response = await veneer.fetch(path, IDENTITY);
-    const body = Buffer.from(await response.arrayBuffer());
-    assert.equal(response.status, 200);
-    assert.deepEqual(endToEndHeaders(response), endToEndHeaders(origin.response));
-    assert.ok(body.equals(origin.body), "the page differs from the origin's");
+    for (let i = 0; i < requests; i++) {
+      const response = await veneer.fetch(path, IDENTITY);
+      const body = Buffer.from(await response.arrayBuffer());
+      assert.equal(response.status, 200);
+      assert.deepEqual(endToEndHeaders(response), endToEndHeaders(origin.response));
+      assert.ok(body.equals(origin.body), "the page differs from the origin's");
+    }
     return await veneer.events();
   } finally {
     await veneer.close();
@@ -34,6 +36,11 @@ describe("bad rules give the origin's page byte for byte", () => {
     assert.deepEqual(events, [
       { veneer: "rules_unavailable", detail: 'KV key "rules" does not exist', rules_version: null, path: "/" },
     ]);
+  });
+
+  test("the KV key is missing, and that is remembered for RULES_CACHE_SECONDS", async () => {
+    const events = await assertOriginPage({ rules: undefined, vars: { RULES_CACHE_SECONDS: "300" } }, "/", 3);
+    assert.deepEqual(events.map((e) => [e.veneer, e.detail]), Array(3).fill(["rules_unavailable", 'KV key "rules" does not exist']));
   });
 
   test("the KV binding is missing", async () => {
@@ -137,6 +144,29 @@ describe("crashes and rewriting failures", () => {
       assert.equal(response.status, 502);
       assert.equal(await response.text(), "Bad gateway: the origin could not be reached.\n");
       assert.equal((await veneer.events())[0].veneer, "origin_unreachable");
+    } finally {
+      await veneer.close();
+    }
+  });
+
+  test("an unreachable origin gets a 502 also on a page without rules, rules in memory", async () => {
+    const origin = await startOrigin(() => {});
+    const url = origin.url;
+    await origin.close();
+    const rules = JSON.stringify({ rules: [{ id: "r", pages: ["/c/*"], actions: [{ select: "h1", remove: true }] }] });
+    const veneer = await startVeneer({ origin: url, rules, vars: { RULES_CACHE_SECONDS: "300" } });
+    try {
+      for (const path of ["/", "/about", "/assets/x.png"]) {
+        const response = await veneer.fetch(path);
+        assert.equal(response.status, 502, path);
+        assert.equal(await response.text(), "Bad gateway: the origin could not be reached.\n");
+      }
+      const events = await veneer.events();
+      assert.deepEqual(events.map((e) => [e.veneer, e.path]), [
+        ["origin_unreachable", "/"],
+        ["origin_unreachable", "/about"],
+        ["origin_unreachable", "/assets/x.png"],
+      ]);
     } finally {
       await veneer.close();
     }

@@ -17,11 +17,11 @@ after(async () => {
 });
 
 /** Asserts that Veneer's response is the origin's own: status, end-to-end headers and bytes. */
-async function assertIdentical(path, init = {}) {
+async function assertIdentical(path, init = {}, worker = veneer) {
   // Ask for no transfer compression, which workerd would otherwise apply (and drop the length).
   init = { ...init, headers: { "accept-encoding": "identity", ...init.headers } };
   const origin = await direct(shop.url, path, init);
-  const response = await veneer.fetch(path, { redirect: "manual", ...init });
+  const response = await worker.fetch(path, { redirect: "manual", ...init });
   const body = Buffer.from(await response.arrayBuffer());
   assert.equal(response.status, origin.response.status, `status of ${path}`);
   assert.equal(response.statusText, origin.response.statusText, `status text of ${path}`);
@@ -115,5 +115,45 @@ describe("passing through byte-identical", () => {
     assert.equal(response.status, 303);
     assert.equal(response.headers.get("location"), "/cart");
     assert.equal(response.headers.getSetCookie().length, 2);
+  });
+});
+
+// With the rules in isolate memory, a page no rule or experiment names goes on to the origin
+// before anything is awaited in Rust: the runtime's own fetch promise is the response.
+describe("pages without rules, with the rules already in memory", () => {
+  const SCOPED = JSON.stringify({
+    version: "scoped",
+    rules: [{ id: "shoes", pages: ["/c/*"], actions: [{ select: "h1", set_text: "Only shoes" }] }],
+  });
+  let cached;
+  before(async () => {
+    cached = await startVeneer({ origin: shop.url, rules: SCOPED, vars: { RULES_CACHE_SECONDS: "300" } });
+    assert.match(await (await cached.fetch("/c/shoes")).text(), /<h1>Only shoes<\/h1>/);
+  });
+  after(async () => {
+    await cached?.close();
+  });
+
+  test("an HTML page with two Set-Cookie headers comes back byte-identical", async () => {
+    const { response } = await assertIdentical("/cart", {}, cached);
+    assert.equal(response.headers.getSetCookie().length, 2);
+  });
+
+  test("the home page, a 404 with its reason phrase, a PNG, a HEAD and a POST", async () => {
+    await assertIdentical("/", {}, cached);
+    const { response } = await assertIdentical("/no-such-page", {}, cached);
+    assert.equal(response.statusText, "Page Not Found");
+    await assertIdentical("/assets/logo.png", {}, cached);
+    await assertIdentical("/c/shoes", { method: "HEAD" }, cached);
+    const post = await assertIdentical("/cart", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "sku=TR-2041&size=42&qty=1",
+    }, cached);
+    assert.equal(post.response.status, 303);
+  });
+
+  test("the page the rule names is still rewritten", async () => {
+    assert.match(await (await cached.fetch("/c/shoes?sort=price")).text(), /<h1>Only shoes<\/h1>/);
   });
 });
