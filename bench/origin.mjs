@@ -1,17 +1,17 @@
-// The benchmark origin: a small Node HTTP server that serves the three fixed pages of
+// The benchmark origin: a small Node HTTP server that serves the fixed pages of
 // bench/pages.mjs from memory (and 404 for anything else). bench/edge.mjs runs it as its own
 // process, so that its CPU is accounted separately from the driver's.
 //
 //   node bench/origin.mjs [--port 0]     prints {"port": N, "pages": {...}} on stdout when ready
 import { createServer } from "node:http";
 import { createHash } from "node:crypto";
-import { buildPages } from "./pages.mjs";
+import { buildPage, buildPages, MEMORY_PAGE } from "./pages.mjs";
 
 const portArg = process.argv.indexOf("--port");
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 
 const pages = new Map();
-for (const page of buildPages()) {
+for (const page of [...buildPages(), { ...MEMORY_PAGE, body: buildPage(MEMORY_PAGE.target) }]) {
   pages.set(page.path, {
     body: page.body,
     headers: {

@@ -27,6 +27,9 @@ export const PAGES = [
   { name: "2MB", path: "/c/shoes-2m", target: 2 * 1024 * 1024 },
 ];
 
+/** Served too, but only used to see whether memory grows with the page (one request each). */
+export const MEMORY_PAGE = { name: "20MB", path: "/c/shoes-20m", target: 20 * 1024 * 1024 };
+
 const CHUNK = 20 * 1024; // corpus bytes between two product grids
 
 function storefront(file) {

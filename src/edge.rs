@@ -7,7 +7,10 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures_util::{StreamExt, stream};
+use std::pin::Pin;
+
+use futures_util::TryStreamExt;
+use futures_util::io::{AsyncRead, AsyncReadExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use js_sys::Promise;
 use serde_json::json;
@@ -403,7 +406,7 @@ fn config(env: &Env) -> Rc<Config> {
 /// look at goes on to the origin at once, as the runtime's own fetch promise with nothing awaited
 /// in Rust; everything else is personalized.
 #[wasm_bindgen(js_name = fetch)]
-pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
+pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promise {
     let config = config(&env);
     // The runtime hands over a serialized WHATWG URL: splitting the string is enough.
     let url = req.url();
@@ -456,7 +459,7 @@ pub fn fetch(req: Request, env: Env, _ctx: JsValue) -> Promise {
         now,
     };
     wasm_bindgen_futures::future_to_promise(async move {
-        personalize(req, env, &config, origin, incoming)
+        personalize(req, env, ctx, &config, origin, incoming)
             .await
             .map(JsValue::from)
     })
@@ -476,6 +479,7 @@ struct Incoming {
 async fn personalize(
     req: Request,
     env: Env,
+    ctx: worker::worker_sys::Context,
     config: &Config,
     origin_req: OriginRequest,
     incoming: Incoming,
@@ -487,7 +491,7 @@ async fn personalize(
         may_preview,
         now,
     } = incoming;
-    let method = Method::GET;
+    let ctx = worker::Context::new(ctx);
     let js_request_headers = req.headers();
     let preview_headers = if may_preview {
         header_map(&js_request_headers).unwrap_or_default()
@@ -618,13 +622,21 @@ async fn personalize(
     decision.cookies.append(&mut extra);
     Ok(respond(
         response,
-        &method,
+        &ctx,
         &request_headers,
         &decision,
         debug,
         rules.version.clone(),
         &path,
     ))
+}
+
+/// The message of a JavaScript error (or whatever was thrown), for a log line.
+fn js_message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// The origin's response, or a plain 502 (and a log line) when it could not be reached.
@@ -635,12 +647,7 @@ fn origin_response(
     match response {
         Ok(r) => Ok(r),
         Err(e) => {
-            let detail = e
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .or_else(|| e.as_string())
-                .unwrap_or_else(|| format!("{e:?}"));
-            log_event("origin_unreachable", &detail, None, path);
+            log_event("origin_unreachable", &js_message(&e), None, path);
             let init = ResponseInit::new();
             init.set_status(502);
             Ok(web_sys::Response::new_with_opt_str_and_init(
@@ -654,7 +661,7 @@ fn origin_response(
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
 fn respond(
     response: web_sys::Response,
-    method: &Method,
+    ctx: &worker::Context,
     request_headers: &HeaderMap,
     decision: &Decision,
     debug: Option<String>,
@@ -672,7 +679,7 @@ fn respond(
         return response;
     };
     let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::BAD_GATEWAY);
-    let Treatment::Rewrite { charset } = treatment(method, request_headers, status, &headers)
+    let Treatment::Rewrite { charset } = treatment(&Method::GET, request_headers, status, &headers)
     else {
         return response;
     };
@@ -718,50 +725,103 @@ fn respond(
     }
     let body = if rewrite {
         let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
-        rewrite_stream(body, rewriter, version, path.to_owned())
+        match rewrite_stream(body, rewriter, ctx, version, path.to_owned()) {
+            Some(rewritten) => rewritten,
+            None => return response,
+        }
     } else {
         body
     };
     web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
 }
-/// Pipes the origin's body through the rewriter, one chunk in, what is ready out.
+/// The size of the reused input and output buffers of a rewritten stream.
+const STREAM_BUFFER: usize = 64 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The Workers runtime's native byte pipe: what is written comes out of `readable`, each
+    /// write settling once the other side has taken the bytes.
+    type IdentityTransformStream;
+    #[wasm_bindgen(constructor, catch)]
+    fn new() -> Result<IdentityTransformStream, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &IdentityTransformStream) -> ReadableStream;
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &IdentityTransformStream) -> web_sys::WritableStream;
+}
+
+/// Pipes the origin's body through the rewriter into a native pipe that the visitor reads.
+/// Input (a BYOB reader) and output each go through one reused buffer, so memory stays flat
+/// whatever the page's size: no chunk is left behind for the garbage collector.
 fn rewrite_stream(
     body: ReadableStream,
     rewriter: StreamRewriter,
+    ctx: &worker::Context,
     version: Option<String>,
     path: String,
-) -> ReadableStream {
-    let input = wasm_streams::ReadableStream::from_raw(body.unchecked_into()).into_stream();
-    let state = (input, Some(rewriter));
-    let output = stream::unfold(state, move |(mut input, mut rewriter)| {
-        let version = version.clone();
-        let path = path.clone();
-        async move {
-            loop {
-                let active = rewriter.as_mut()?;
-                let out = match input.next().await {
-                    Some(Ok(chunk)) => active.write(&js_sys::Uint8Array::new(&chunk).to_vec()),
-                    Some(Err(e)) => return Some((Err(e), (input, None))),
-                    None => {
-                        let out = active.end();
-                        if let Some(failure) = active.failure() {
-                            log_event("rewrite_failed", failure, version.as_deref(), &path);
-                        }
-                        rewriter = None;
-                        if out.is_empty() {
-                            return None;
-                        }
-                        out
-                    }
-                };
-                if !out.is_empty() {
-                    let chunk: JsValue = js_sys::Uint8Array::from(out.as_slice()).into();
-                    return Some((Ok(chunk), (input, rewriter)));
+) -> Option<ReadableStream> {
+    let pipe = IdentityTransformStream::new().ok()?;
+    let writer = pipe.writable().get_writer().ok()?;
+    let input: Pin<Box<dyn AsyncRead>> =
+        match wasm_streams::ReadableStream::from_raw(body.unchecked_into()).try_into_async_read() {
+            Ok(bytes) => Box::pin(bytes),
+            // Not a byte stream (never from the runtime's fetch): chunk by chunk.
+            Err((_, stream)) => Box::pin(
+                stream
+                    .into_stream()
+                    .map_ok(|chunk| js_sys::Uint8Array::new(&chunk).to_vec())
+                    .map_err(|e| std::io::Error::other(js_message(&e)))
+                    .into_async_read(),
+            ),
+        };
+    ctx.wait_until(pump(input, writer, rewriter, version, path));
+    Some(pipe.readable())
+}
+
+/// Reads, rewrites and writes until the page ends, the origin fails or the visitor leaves.
+async fn pump(
+    mut input: Pin<Box<dyn AsyncRead>>,
+    writer: web_sys::WritableStreamDefaultWriter,
+    mut rewriter: StreamRewriter,
+    version: Option<String>,
+    path: String,
+) {
+    let mut buffer = vec![0u8; STREAM_BUFFER];
+    let mut output = js_sys::Uint8Array::new_with_length(STREAM_BUFFER as u32);
+    let result: Result<(), JsValue> = async {
+        loop {
+            let read = input
+                .read(&mut buffer)
+                .await
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            let out = if read == 0 {
+                rewriter.end()
+            } else {
+                rewriter.write(&buffer[..read])
+            };
+            if !out.is_empty() {
+                let len =
+                    u32::try_from(out.len()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+                // A buffer the runtime detached, or one too small, is replaced.
+                if output.byte_length() < len {
+                    output = js_sys::Uint8Array::new_with_length(len.max(STREAM_BUFFER as u32));
                 }
+                let view = output.subarray(0, len);
+                view.copy_from(&out);
+                JsFuture::from(writer.write_with_chunk(&view)).await?;
+            }
+            if read == 0 {
+                return Ok(());
             }
         }
-    });
-    wasm_streams::ReadableStream::from_stream(output)
-        .into_raw()
-        .unchecked_into()
+    }
+    .await;
+    if let Some(failure) = rewriter.failure() {
+        log_event("rewrite_failed", failure, version.as_deref(), &path);
+    }
+    let _ = match result {
+        Ok(()) => JsFuture::from(writer.close()).await,
+        // The origin broke off (the visitor sees the same), or the visitor left.
+        Err(e) => JsFuture::from(writer.abort_with_reason(&e)).await,
+    };
 }
