@@ -988,7 +988,7 @@ function report(ctx) {
   L.push(
     "Does memory grow with the page? A fresh workerd process per measurement serves one request, of 20 KB, 2 MB or " +
       `${MEMORY_PAGE.name} (${MEMORY_PAGE.path}, served by the same origin); \`VmHWM\` before and after it, medians over the rounds. ` +
-      "A buffering rewriter would need at least the page's size on top; a streaming one stays flat from 2 MB to 20 MB. " +
+      "A buffering rewriter would need at least the page's size on top (and twice that while the input and output chunks wait for the garbage collector); a streaming one grows far less than the page. " +
       "What a fresh process gains on its first long request (the runtime's code paged in, V8's heap and compiler set up) " +
       "shows in the 20 KB → 2 MB step; under load (table above) both pages reach the same level.",
   );
