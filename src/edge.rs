@@ -41,6 +41,7 @@ struct Config {
     /// but not a URL.
     origin: Option<Result<String, String>>,
     drill_path: Option<String>,
+    drill_stream_path: Option<String>,
     binding: String,
     key: String,
     draft_key: String,
@@ -70,6 +71,7 @@ impl Config {
                     .ok_or_else(|| format!("ORIGIN {o:?} is not an http(s) URL"))
             }),
             drill_path: var("FAIL_OPEN_DRILL_PATH"),
+            drill_stream_path: var("FAIL_OPEN_DRILL_STREAM_PATH"),
             binding: var("RULES_BINDING").unwrap_or_else(|| "RULES".into()),
             key: var("RULES_KEY").unwrap_or_else(|| "rules".into()),
             draft_key: var("RULES_DRAFT_KEY").unwrap_or_else(|| "rules:draft".into()),
@@ -491,7 +493,6 @@ async fn personalize(
         may_preview,
         now,
     } = incoming;
-    let ctx = worker::Context::new(ctx);
     let js_request_headers = req.headers();
     let preview_headers = if may_preview {
         header_map(&js_request_headers).unwrap_or_default()
@@ -620,14 +621,18 @@ async fn personalize(
         debug_header(&decision, &rules.problems)
     });
     decision.cookies.append(&mut extra);
+    let about = StreamInfo {
+        version: rules.version.clone(),
+        crash_drill: config.drill_stream_path.as_deref() == Some(path.as_str()),
+        path,
+    };
     Ok(respond(
         response,
         &ctx,
         &request_headers,
         &decision,
         debug,
-        rules.version.clone(),
-        &path,
+        about,
     ))
 }
 
@@ -661,12 +666,11 @@ fn origin_response(
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
 fn respond(
     response: web_sys::Response,
-    ctx: &worker::Context,
+    ctx: &worker::worker_sys::Context,
     request_headers: &HeaderMap,
     decision: &Decision,
     debug: Option<String>,
-    version: Option<String>,
-    path: &str,
+    about: StreamInfo,
 ) -> web_sys::Response {
     if decision.plan.is_empty()
         && decision.headers.is_empty()
@@ -725,7 +729,7 @@ fn respond(
     }
     let body = if rewrite {
         let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
-        match rewrite_stream(body, rewriter, ctx, version, path.to_owned()) {
+        match rewrite_stream(body, rewriter, ctx, about) {
             Some(rewritten) => rewritten,
             None => return response,
         }
@@ -750,15 +754,21 @@ extern "C" {
     fn writable(this: &IdentityTransformStream) -> web_sys::WritableStream;
 }
 
+/// What a rewritten stream logs with, and whether it is an operator's mid-stream crash drill.
+struct StreamInfo {
+    version: Option<String>,
+    path: String,
+    crash_drill: bool,
+}
+
 /// Pipes the origin's body through the rewriter into a native pipe that the visitor reads.
 /// Input (a BYOB reader) and output each go through one reused buffer, so memory stays flat
 /// whatever the page's size: no chunk is left behind for the garbage collector.
 fn rewrite_stream(
     body: ReadableStream,
     rewriter: StreamRewriter,
-    ctx: &worker::Context,
-    version: Option<String>,
-    path: String,
+    ctx: &worker::worker_sys::Context,
+    about: StreamInfo,
 ) -> Option<ReadableStream> {
     let pipe = IdentityTransformStream::new().ok()?;
     let writer = pipe.writable().get_writer().ok()?;
@@ -774,7 +784,13 @@ fn rewrite_stream(
                     .into_async_read(),
             ),
         };
-    ctx.wait_until(pump(input, writer, rewriter, version, path));
+    let task = wasm_bindgen_futures::future_to_promise(async move {
+        pump(input, writer, rewriter, about).await;
+        Ok(JsValue::UNDEFINED)
+    });
+    // Should the wasm instance ever trap mid-page, the runtime ends the visitor's response (as
+    // on a dropped origin connection); tests/edge/failopen.test.mjs drills it.
+    ctx.wait_until(&task).ok()?;
     Some(pipe.readable())
 }
 
@@ -783,8 +799,7 @@ async fn pump(
     mut input: Pin<Box<dyn AsyncRead>>,
     writer: web_sys::WritableStreamDefaultWriter,
     mut rewriter: StreamRewriter,
-    version: Option<String>,
-    path: String,
+    about: StreamInfo,
 ) {
     let mut buffer = vec![0u8; STREAM_BUFFER];
     let mut output = js_sys::Uint8Array::new_with_length(STREAM_BUFFER as u32);
@@ -809,6 +824,9 @@ async fn pump(
                 let view = output.subarray(0, len);
                 view.copy_from(&out);
                 JsFuture::from(writer.write_with_chunk(&view)).await?;
+                if about.crash_drill {
+                    panic!("fail-open drill mid-stream on {}", about.path);
+                }
             }
             if read == 0 {
                 return Ok(());
@@ -817,7 +835,12 @@ async fn pump(
     }
     .await;
     if let Some(failure) = rewriter.failure() {
-        log_event("rewrite_failed", failure, version.as_deref(), &path);
+        log_event(
+            "rewrite_failed",
+            failure,
+            about.version.as_deref(),
+            &about.path,
+        );
     }
     let _ = match result {
         Ok(()) => JsFuture::from(writer.close()).await,

@@ -112,6 +112,28 @@ describe("crashes and rewriting failures", () => {
     }
   });
 
+  test("a panic mid-page ends the response instead of leaving the visitor waiting", async () => {
+    const veneer = await startVeneer({
+      origin: shop.url,
+      rules: DEMO_RULES,
+      vars: { FAIL_OPEN_DRILL_STREAM_PATH: "/" },
+    });
+    try {
+      const response = await veneer.fetch("/");
+      assert.equal(response.status, 200);
+      const outcome = await Promise.race([
+        response.text().then((body) => ({ body }), (error) => ({ error })),
+        new Promise((resolve) => setTimeout(() => resolve({ hung: true }), 10_000)),
+      ]);
+      assert.ok(!outcome.hung, "the response never ended");
+      const full = (await direct(shop.url, "/")).body.length;
+      assert.ok(outcome.error || outcome.body.length < full, "the body cannot be complete after a crash mid-page");
+      assert.match(await (await veneer.fetch("/c/shoes")).text(), /Bestseller/, "a fresh instance serves the next page");
+    } finally {
+      await veneer.close();
+    }
+  });
+
   test("lol_html bails out mid-page: the rest streams unmodified, nothing is lost", async () => {
     const huge = "y".repeat(5 * 1024 * 1024);
     const page = `<!doctype html><h1>Old</h1><p data-x="${huge}">tail</p><h1>Old again</h1>`;
