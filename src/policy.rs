@@ -6,8 +6,9 @@
 use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 
-/// Content encodings the Workers runtime decodes on fetch, so the rewriter sees plain HTML.
-const DECODED_ENCODINGS: &[&str] = &["gzip", "br", "deflate", "identity"];
+/// Content encodings the Workers runtime decodes on fetch (one at a time), so the rewriter sees
+/// plain HTML. `deflate` is not among them: the runtime hands such a body over still compressed.
+const DECODED_ENCODINGS: &[&str] = &["gzip", "br"];
 
 /// What to do with one origin response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +48,22 @@ pub fn treatment(
     if mime != "text/html" {
         return Treatment::PassThrough("not text/html");
     }
-    let encoded = response_headers
+    let encodings: Vec<&str> = response_headers
         .get_all(CONTENT_ENCODING)
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| v.to_str().unwrap_or("?"))
         .flat_map(|v| v.split(','))
         .map(str::trim)
-        .any(|e| !DECODED_ENCODINGS.iter().any(|d| d.eq_ignore_ascii_case(e)));
-    if encoded {
+        .filter(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+        .collect();
+    let decoded = match encodings.as_slice() {
+        [] => true,
+        [one] => DECODED_ENCODINGS
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(one)),
+        _ => false,
+    };
+    if !decoded {
         return Treatment::PassThrough("body is in an encoding the runtime does not decode");
     }
     Treatment::Rewrite { charset }
@@ -163,12 +172,20 @@ mod tests {
             decide(Method::GET, &[], 200, &[("Content-Type", "TEXT/HTML")]),
             Treatment::Rewrite { charset: None }
         );
-        assert_eq!(
-            decide(Method::GET, &[], 200, &[HTML, ("content-encoding", "gzip")]),
-            Treatment::Rewrite {
-                charset: Some("utf-8".into())
-            }
-        );
+        for encoding in ["gzip", "BR", "identity", "gzip, identity"] {
+            assert_eq!(
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[HTML, ("content-encoding", encoding)]
+                ),
+                Treatment::Rewrite {
+                    charset: Some("utf-8".into())
+                },
+                "{encoding}"
+            );
+        }
     }
 
     #[test]
@@ -205,6 +222,24 @@ mod tests {
                     &[],
                     200,
                     &[HTML, ("content-encoding", "zstd-custom")],
+                ),
+                "body is in an encoding the runtime does not decode",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[HTML, ("content-encoding", "deflate")],
+                ),
+                "body is in an encoding the runtime does not decode",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[HTML, ("content-encoding", "gzip, br")],
                 ),
                 "body is in an encoding the runtime does not decode",
             ),

@@ -2,6 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { DEMO_RULES, startOrigin, startVeneer } from "./harness.mjs";
 
 let shop;
@@ -75,5 +76,36 @@ test("route mode: without ORIGIN the request goes on to its own URL", async () =
     assert.equal((await png.arrayBuffer()).byteLength, 137);
   } finally {
     await veneer.close();
+  }
+});
+
+test("a gzip or br page from the origin is decoded and rewritten; a deflate one passes through untouched", async () => {
+  const page = `<!doctype html><html><head><title>z</title></head><body><h1>Original</h1>${"<p>filler</p>".repeat(200)}</body></html>`;
+  const encoders = { gzip: gzipSync, br: brotliCompressSync, deflate: deflateSync };
+  const origin = await startOrigin((req, res) => {
+    const encoding = req.url.slice(1);
+    const body = encoders[encoding](Buffer.from(page));
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-encoding": encoding, "content-length": body.length });
+    res.end(body);
+  });
+  // Control bytes never occur in the page's text, but do in compressed bytes fed to the rewriter
+  // as if they were text: this rule would mangle those.
+  const rules = JSON.stringify({
+    rules: [{ id: "h", actions: [{ select: "h1", set_text: "Rewritten" }, { replace_text: { regex: "[\\x00-\\x08]", with: "" } }] }],
+  });
+  const veneer = await startVeneer({ origin: origin.url, rules });
+  try {
+    for (const encoding of ["gzip", "br"]) {
+      const response = await veneer.fetch(`/${encoding}`, { headers: { "accept-encoding": "gzip, deflate, br" } });
+      const html = await response.text();
+      assert.equal(response.status, 200, encoding);
+      assert.equal(html, page.replace("<h1>Original</h1>", "<h1>Rewritten</h1>"), `${encoding}: rewritten, nothing lost`);
+    }
+    // The runtime does not decode deflate: rewriting the compressed bytes could only break them.
+    const response = await veneer.fetch("/deflate", { headers: { "accept-encoding": "gzip, deflate, br" } });
+    assert.equal(await response.text(), page, "deflate: the origin's page, untouched");
+  } finally {
+    await veneer.close();
+    await origin.close();
   }
 });
