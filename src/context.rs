@@ -184,8 +184,6 @@ pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
 pub struct UrlParts<'a> {
     /// The authority as written (`host:port`), for forwarding.
     pub authority: Option<&'a str>,
-    /// Lowercase host without userinfo or port.
-    pub host: Option<String>,
     /// The path as written (still percent-encoded).
     pub path: &'a str,
     /// The query without its `?`.
@@ -210,9 +208,15 @@ pub fn split_url(raw: &str) -> UrlParts<'_> {
     };
     UrlParts {
         authority,
-        host: authority.and_then(host_of_authority),
         path,
         query,
+    }
+}
+
+impl UrlParts<'_> {
+    /// The lowercase host, without userinfo or port (worked out only when asked for).
+    pub fn host(&self) -> Option<String> {
+        self.authority.and_then(host_of_authority)
     }
 }
 
@@ -282,7 +286,7 @@ fn insert_url(out: &mut Map<String, Value>, url: &str) {
     }
     let parts = split_url(url);
     out.insert("url".into(), Value::String(capped(url)));
-    if let Some(host) = parts.host {
+    if let Some(host) = parts.host() {
         out.insert("host".into(), Value::String(host));
     }
     out.insert("path".into(), Value::String(decoded_path(parts.path)));
@@ -582,7 +586,7 @@ fn insert_referrer(out: &mut Map<String, Value>, headers: &HeaderMap) {
     }
     // Only an absolute referrer names a host; a relative one stays host-less.
     if strip_scheme(referrer).is_some()
-        && let Some(host) = split_url(referrer).host
+        && let Some(host) = split_url(referrer).host()
     {
         out.insert("referrer_host".into(), Value::String(host));
     }

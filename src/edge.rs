@@ -219,6 +219,7 @@ enum OriginTarget {
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
 fn origin_request(
     req: &Request,
+    method: &str,
     config: &Config,
     url: &UrlParts,
 ) -> Result<OriginRequest, JsValue> {
@@ -240,7 +241,7 @@ fn origin_request(
     let headers = Headers::new_with_headers(&req.headers())?;
     headers.delete("host")?;
     headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
-    init.set_method(&req.method());
+    init.set_method(method);
     init.set_headers(&headers);
     if let Some(body) = req.body() {
         init.set_body(&body);
@@ -423,11 +424,12 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
         panic!("fail-open drill on {path}");
     }
-    let origin = match origin_request(&req, &config, &parts) {
+    let method = req.method();
+    let origin = match origin_request(&req, &method, &config, &parts) {
         Ok(origin) => origin,
         Err(e) => return Promise::reject(&e),
     };
-    if req.method() != "GET" {
+    if method != "GET" {
         // Only GET pages are ever changed; everything else goes straight to the origin.
         return forward(&origin, path);
     }
