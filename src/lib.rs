@@ -8,6 +8,7 @@ pub mod bucketing;
 pub mod condition;
 pub mod context;
 pub mod decide;
+pub mod diagnostic;
 pub mod pages;
 pub mod policy;
 pub mod rewrite;
