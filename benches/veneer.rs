@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{ElementContentHandlers, HtmlRewriter, Selector, Settings};
 use serde_json::{Value, json};
-use veneer::decide::{Visit, decide};
-use veneer::rewrite::StreamRewriter;
-use veneer::rules::compile;
+use veneer::StreamRewriter;
+use veneer::compile;
+use veneer::{Visit, decide};
 
 const CHUNK: usize = 16 * 1024;
 
@@ -125,7 +125,7 @@ fn now() -> DateTime<Utc> {
 }
 
 /// Veneer's own path for one request: decide, then stream the page through the rewriter.
-fn veneer(rules: &veneer::rules::CompiledRules, html: &[u8]) -> usize {
+fn veneer(rules: &veneer::CompiledRules, html: &[u8]) -> usize {
     let attrs = json!({"country": "DE", "device": "desktop", "bot": false});
     let decision = decide(rules, &Visit::new(&attrs, "/", now()), false);
     let mut rewriter = StreamRewriter::new(&decision.plan, Some("utf-8"));

@@ -71,6 +71,12 @@ impl JsonPath {
     }
 }
 
+impl From<&JsonPath> for JsonPath {
+    fn from(path: &JsonPath) -> Self {
+        path.clone()
+    }
+}
+
 fn is_plain_key(key: &str) -> bool {
     !key.is_empty()
         && key

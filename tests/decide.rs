@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use veneer::decide::{Decision, Visit, decide};
-use veneer::rewrite::render;
-use veneer::rules::compile;
+use veneer::compile;
+use veneer::render;
+use veneer::{Decision, Visit, decide};
 
 fn at(t: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)

@@ -2,9 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use veneer::decide::{AssignmentTrace, Visit, decide};
-use veneer::rewrite::render;
-use veneer::rules::{CompiledRules, compile};
+use veneer::render;
+use veneer::{AssignmentTrace, Visit, decide};
+use veneer::{CompiledRules, compile};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-25T12:00:00Z")
@@ -47,7 +47,7 @@ fn the_same_visitor_always_gets_the_same_variation_and_it_matches_growthbook() {
             assert_eq!(outcome(&r, &attrs, &[]).variation, first.variation);
         }
         // GrowthBook: hash v2 of (seed "hero-copy", id) against equal ranges [0, .5), [.5, 1).
-        let n = veneer::bucketing::hash("hero-copy", &format!("visitor-{i}"), 2).unwrap();
+        let n = veneer::growthbook::hash("hero-copy", &format!("visitor-{i}"), 2).unwrap();
         let expected = if n < 0.5 { "control" } else { "bold" };
         assert_eq!(first.variation.as_deref(), Some(expected));
         *seen.entry(first.variation.unwrap()).or_insert(0) += 1;
@@ -163,9 +163,8 @@ fn drafts_stopped_experiments_winners_and_forced_variations() {
         Some("t"),
         "the winner goes to everyone, bots too"
     );
-    let page = |d: &veneer::decide::Decision| {
-        String::from_utf8(render(&d.plan, b"<h1>a</h1><h2>b</h2>")).unwrap()
-    };
+    let page =
+        |d: &veneer::Decision| String::from_utf8(render(&d.plan, b"<h1>a</h1><h2>b</h2>")).unwrap();
     assert_eq!(page(&d), "<h1>a</h1><h2>Winner</h2>");
     let forced = [("draft".to_owned(), "t".to_owned())];
     let without_preview = decide(

@@ -12,7 +12,7 @@
 //! against the configured one with a chi-square goodness-of-fit test at p = 0.001.
 
 use serde_json::Value;
-use veneer::bucketing::{
+use veneer::growthbook::{
     Namespace, bucket_ranges, choose_variation, equal_weights, hash, in_namespace,
 };
 

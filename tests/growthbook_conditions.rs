@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-use veneer::condition::{Condition, EvalContext, NoAudiences};
+use veneer::growthbook::{Condition, EvalContext, NoAudiences};
 
 const CASES_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),

@@ -9,9 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use veneer::decide::{Visit, decide};
-use veneer::rewrite::{Plan, StreamRewriter};
-use veneer::rules::{CompiledRules, compile};
+use veneer::{CompiledRules, compile};
+use veneer::{Plan, StreamRewriter};
+use veneer::{Visit, decide};
 
 /// The plan the edge would make for this visitor (`context`) on `path` at `now`.
 fn plan_for(rules: &CompiledRules, context: &serde_json::Value, path: &str, now: &str) -> Plan {

@@ -9,12 +9,12 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
-use veneer::condition::{Condition, EvalContext, NoAudiences};
-use veneer::context::{ContextSettings, Geo, RequestFacts, attributes};
-use veneer::decide::{Decision, Visit, decide};
-use veneer::rewrite::render;
-use veneer::rules::{CompiledRules, compile, schema};
-use veneer::signing::{make_preview_token, parse_duration, rfc3339_utc};
+use veneer::growthbook::{Condition, EvalContext, NoAudiences};
+use veneer::render;
+use veneer::{CompiledRules, compile, schema};
+use veneer::{ContextSettings, Geo, RequestFacts, attributes};
+use veneer::{Decision, Visit, decide};
+use veneer::{make_preview_token, parse_duration, rfc3339_utc};
 
 const USAGE: &str = "\
 usage:

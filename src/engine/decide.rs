@@ -7,15 +7,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
+use super::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
+use super::explain::{AssignmentTrace, RuleTrace};
+use super::plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
 use crate::condition::{Audiences, EvalContext};
-use crate::rewrite::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
-use crate::rules::{
-    Action, Audience, CompiledRule, CompiledRules, ElementOp, Experiment, Status, is_url_attribute,
+use crate::document::{
+    Action, Audience, CompiledRule, CompiledRules, ElementOp, Escape, Experiment, Status, Template,
+    is_url_attribute, push_escaped,
 };
-use crate::template::{Escape, Template, push_escaped};
 
 /// What Veneer does for one request.
 #[derive(Debug, Clone, Default)]
@@ -37,22 +38,6 @@ pub struct Decision {
     /// Whether the page differs from one visitor to another (an audience, a variation or a
     /// template applied), so shared caches must not keep it.
     pub personalized: bool,
-}
-
-/// One experiment's outcome for this visitor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AssignmentTrace {
-    /// The experiment's id.
-    pub experiment: String,
-    /// The variation whose actions were applied, if any.
-    pub variation: Option<String>,
-    /// Whether the visitor is in the experiment (counted); false for the control given to
-    /// bots, visitors without consent, and those outside coverage or namespace.
-    pub in_experiment: bool,
-    /// Whether this assignment is new and must be remembered in the assignments cookie.
-    pub remember: bool,
-    /// A short reason a marketer can read.
-    pub reason: String,
 }
 
 /// Everything about one request that a decision depends on.
@@ -90,17 +75,6 @@ impl<'a> Visit<'a> {
             forced: &[],
         }
     }
-}
-
-/// Whether one rule applied, and why (not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuleTrace {
-    /// The rule's id.
-    pub id: String,
-    /// Whether its actions were applied.
-    pub applied: bool,
-    /// A short reason a marketer can read.
-    pub reason: String,
 }
 
 /// Resolves named audiences for conditions, each at most once per request.
@@ -465,30 +439,4 @@ fn encode_component(t: &Template, attrs: &Value) -> String {
     let mut out = String::new();
     push_escaped(&mut out, &t.render(attrs, Escape::Text), Escape::Url);
     out
-}
-
-impl Decision {
-    /// The decision as JSON, for `veneer explain` and the preview debug header.
-    pub fn explain(&self) -> Value {
-        json!({
-            "rules": self.trace.iter().map(|t| json!({
-                "id": t.id, "applied": t.applied, "reason": t.reason
-            })).collect::<Vec<_>>(),
-            "audiences": self.audiences.iter().map(|(n, m)| (n.clone(), Value::Bool(*m))).collect::<serde_json::Map<_, _>>(),
-            "actions": {
-                "elements": self.plan.elements.iter().map(|e| format!("{:?}", e.edit)).collect::<Vec<_>>(),
-                "head": self.plan.head.len(),
-                "body_end": self.plan.body_end.len(),
-                "text_replacements": self.plan.text.len(),
-                "link_rewrites": self.plan.links.len(),
-            },
-            "headers": self.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
-            "cookies": self.cookies,
-            "redirect": self.redirect.as_ref().map(|(s, l)| json!({"status": s, "location": l})),
-            "experiments": self.experiments.iter().map(|a| json!({
-                "id": a.experiment, "variation": a.variation, "in_experiment": a.in_experiment,
-                "reason": a.reason
-            })).collect::<Vec<_>>(),
-        })
-    }
 }

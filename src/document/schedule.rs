@@ -5,12 +5,10 @@
 //! the week and a time range, in a fixed UTC offset, so no daylight-saving surprises) narrow
 //! it further: the rule is live when `now` is inside at least one window.
 
-use std::fmt;
-
 use chrono::{DateTime, Datelike, FixedOffset, NaiveTime, Utc, Weekday};
 use serde_json::Value;
 
-use crate::rules::describe;
+use crate::diagnostic::{JsonPath, Problem, describe};
 
 /// A compiled schedule: the bounds and windows of a rule's life.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -36,21 +34,6 @@ pub struct Window {
     pub offset: FixedOffset,
 }
 
-/// A problem in a schedule, with the JSON path below the schedule it concerns.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScheduleError {
-    /// Path relative to the schedule, like `.windows[0].from`.
-    pub path: String,
-    /// What was expected and found.
-    pub message: String,
-}
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
 const DAYS: [(&str, Weekday); 7] = [
     ("mon", Weekday::Mon),
     ("tue", Weekday::Tue),
@@ -70,40 +53,37 @@ impl Schedule {
     }
 
     /// Parses a schedule object, collecting every problem.
-    pub fn parse(value: &Value) -> Result<Self, Vec<ScheduleError>> {
+    pub fn parse(value: &Value) -> Result<Self, Vec<Problem>> {
         let mut errors = Vec::new();
-        let err = |errors: &mut Vec<ScheduleError>, path: &str, message: String| {
-            errors.push(ScheduleError {
-                path: path.to_owned(),
-                message,
-            })
+        let err = |errors: &mut Vec<Problem>, path: JsonPath, message: String| {
+            errors.push(Problem::new(path, message))
         };
         let Some(object) = value.as_object() else {
-            return Err(vec![ScheduleError {
-                path: String::new(),
-                message: format!(
+            return Err(vec![Problem::new(
+                JsonPath::root(),
+                format!(
                     "expected an object like {{\"start\": \"2026-11-27T00:00:00+01:00\"}}, found {}",
                     describe(value)
                 ),
-            }]);
+            )]);
         };
         for key in object.keys() {
             if !["start", "end", "windows"].contains(&key.as_str()) {
                 err(
                     &mut errors,
-                    &format!(".{key}"),
+                    JsonPath::root().key(key),
                     format!("unknown field {key:?}; expected one of start, end, windows"),
                 );
             }
         }
-        let time = |key: &str, errors: &mut Vec<ScheduleError>| match object.get(key) {
+        let time = |key: &str, errors: &mut Vec<Problem>| match object.get(key) {
             None => None,
             Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
                 Ok(t) => Some(t.with_timezone(&Utc)),
                 Err(e) => {
                     err(
                         errors,
-                        &format!(".{key}"),
+                        JsonPath::root().key(key),
                         format!(
                             "expected an RFC 3339 time with an offset, like \"2026-11-27T00:00:00+01:00\", found {s:?} ({e})"
                         ),
@@ -114,7 +94,7 @@ impl Schedule {
             Some(other) => {
                 err(
                     errors,
-                    &format!(".{key}"),
+                    JsonPath::root().key(key),
                     format!("expected a time string, found {}", describe(other)),
                 );
                 None
@@ -127,7 +107,7 @@ impl Schedule {
         {
             err(
                 &mut errors,
-                ".end",
+                JsonPath::root().key("end"),
                 format!("the end ({e}) must be after the start ({s})"),
             );
         }
@@ -136,14 +116,16 @@ impl Schedule {
             None => {}
             Some(Value::Array(list)) => {
                 for (i, w) in list.iter().enumerate() {
-                    if let Some(w) = parse_window(w, &format!(".windows[{i}]"), &mut errors) {
+                    if let Some(w) =
+                        parse_window(w, &JsonPath::root().key("windows").index(i), &mut errors)
+                    {
                         windows.push(w);
                     }
                 }
             }
             Some(other) => err(
                 &mut errors,
-                ".windows",
+                JsonPath::root().key("windows"),
                 format!("expected a list of windows, found {}", describe(other)),
             ),
         }
@@ -167,17 +149,13 @@ impl Window {
     }
 }
 
-fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> Option<Window> {
+fn parse_window(value: &Value, path: &JsonPath, errors: &mut Vec<Problem>) -> Option<Window> {
     let before = errors.len();
-    let mut err = |at: &str, message: String| {
-        errors.push(ScheduleError {
-            path: format!("{path}{at}"),
-            message,
-        })
-    };
+    let mut err =
+        |at: JsonPath, message: String| errors.push(Problem::new(path.join(&at), message));
     let Some(object) = value.as_object() else {
         err(
-            "",
+            JsonPath::root(),
             format!(
                 "expected a window like {{\"days\": [\"sat\", \"sun\"], \"from\": \"09:00\", \"to\": \"18:00\", \"utc_offset\": \"+01:00\"}}, found {}",
                 describe(value)
@@ -188,7 +166,7 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
     for key in object.keys() {
         if !["days", "from", "to", "utc_offset"].contains(&key.as_str()) {
             err(
-                &format!(".{key}"),
+                JsonPath::root().key(key),
                 format!("unknown field {key:?}; expected one of days, from, to, utc_offset"),
             );
         }
@@ -204,7 +182,7 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
                 {
                     Some((_, day)) => days.push(*day),
                     None => err(
-                        &format!(".days[{i}]"),
+                        JsonPath::root().key("days").index(i),
                         format!(
                             "expected one of mon, tue, wed, thu, fri, sat, sun, found {}",
                             describe(d)
@@ -214,7 +192,7 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
             }
         }
         Some(other) => err(
-            ".days",
+            JsonPath::root().key("days"),
             format!(
                 "expected a non-empty list of days like [\"sat\", \"sun\"], found {}",
                 describe(other)
@@ -223,14 +201,17 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
     }
     let mut clock = |key: &str| {
         let Some(v) = object.get(key) else {
-            err("", format!("missing field {key:?} (a time like \"09:00\")"));
+            err(
+                JsonPath::root(),
+                format!("missing field {key:?} (a time like \"09:00\")"),
+            );
             return None;
         };
         match v.as_str().map(|s| NaiveTime::parse_from_str(s, "%H:%M")) {
             Some(Ok(t)) => Some(t),
             _ => {
                 err(
-                    &format!(".{key}"),
+                    JsonPath::root().key(key),
                     format!(
                         "expected a time like \"09:00\" (24-hour HH:MM), found {}",
                         describe(v)
@@ -248,7 +229,7 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
             let parsed = v.as_str().and_then(parse_offset);
             if parsed.is_none() {
                 err(
-                    ".utc_offset",
+                    JsonPath::root().key("utc_offset"),
                     format!(
                         "expected an offset like \"+01:00\" or \"-05:00\", found {}",
                         describe(v)
@@ -262,7 +243,7 @@ fn parse_window(value: &Value, path: &str, errors: &mut Vec<ScheduleError>) -> O
         && t <= f
     {
         err(
-            ".to",
+            JsonPath::root().key("to"),
             format!(
                 "the window must close after it opens (\"from\" {f} < \"to\" {t}); split an overnight window in two"
             ),
@@ -353,12 +334,12 @@ mod tests {
         assert_eq!(
             text,
             [
-                ".stop: unknown field \"stop\"; expected one of start, end, windows",
-                ".end: the end (2026-11-26 23:00:00 UTC) must be after the start (2026-11-29 23:00:00 UTC)",
-                ".windows[0].days[0]: expected one of mon, tue, wed, thu, fri, sat, sun, found a string (\"sa\")",
-                ".windows[0].from: expected a time like \"09:00\" (24-hour HH:MM), found a string (\"9am\")",
-                ".windows[0].utc_offset: expected an offset like \"+01:00\" or \"-05:00\", found a string (\"CET\")",
-                ".windows[1]: expected a window like {\"days\": [\"sat\", \"sun\"], \"from\": \"09:00\", \"to\": \"18:00\", \"utc_offset\": \"+01:00\"}, found a number (3)",
+                "$.stop: unknown field \"stop\"; expected one of start, end, windows",
+                "$.end: the end (2026-11-26 23:00:00 UTC) must be after the start (2026-11-29 23:00:00 UTC)",
+                "$.windows[0].days[0]: expected one of mon, tue, wed, thu, fri, sat, sun, found a string (\"sa\")",
+                "$.windows[0].from: expected a time like \"09:00\" (24-hour HH:MM), found a string (\"9am\")",
+                "$.windows[0].utc_offset: expected an offset like \"+01:00\" or \"-05:00\", found a string (\"CET\")",
+                "$.windows[1]: expected a window like {\"days\": [\"sat\", \"sun\"], \"from\": \"09:00\", \"to\": \"18:00\", \"utc_offset\": \"+01:00\"}, found a number (3)",
             ]
         );
         let bad_time = Schedule::parse(&json!({"start": "2026-11-27 00:00"})).unwrap_err();

@@ -11,19 +11,17 @@
 //! `cookies` and `headers` are always present; `query` is present whenever `url` is.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use http::{HeaderMap, HeaderName, HeaderValue, header};
+use http::{HeaderMap, HeaderName, header};
 use serde_json::{Map, Value};
 
-/// Most query parameters read from the URL, so a huge query string costs bounded work.
-pub const MAX_QUERY_PARAMS: usize = 100;
-/// Most cookie pairs read from the Cookie header(s), so a huge cookie jar costs bounded work.
-pub const MAX_COOKIES: usize = 100;
-/// Longest string (in bytes) stored in any attribute; longer ones are cut on a char boundary.
-pub const MAX_VALUE_LEN: usize = 2048;
+use super::cookies::jar;
+use super::query::parse_query;
+use super::text::{MAX_VALUE_LEN, capped, header_text, truncate_in_place};
+use super::url::{decoded_path, split_url, strip_scheme};
+use super::user_agent::insert_user_agent;
+
 /// Most entries of `ContextSettings::header_attributes` honoured, bounding per-request work.
 pub const MAX_HEADER_ATTRIBUTES: usize = 100;
-/// Longest prefix of the User-Agent (in bytes) inspected for device, browser, OS and bot.
-const MAX_UA_SCAN: usize = 8 * 1024;
 /// Most Accept-Language entries read.
 const MAX_LANGUAGE_ENTRIES: usize = 100;
 
@@ -76,7 +74,7 @@ pub fn attributes(facts: &RequestFacts<'_>, settings: &ContextSettings<'_>) -> V
         out.insert("language".into(), Value::String(language));
     }
     insert_referrer(&mut out, facts.headers);
-    out.insert("cookies".into(), Value::Object(cookies(facts.headers)));
+    out.insert("cookies".into(), Value::Object(jar(facts.headers)));
     if let Some(id) = facts.visitor_id.filter(|id| !id.is_empty()) {
         out.insert("id".into(), Value::String(capped(id)));
     }
@@ -90,186 +88,6 @@ pub fn attributes(facts: &RequestFacts<'_>, settings: &ContextSettings<'_>) -> V
         Value::Object(exposed_headers(facts.headers, settings.header_attributes)),
     );
     Value::Object(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Strings
-
-/// Cuts `s` to at most `max` bytes, on a char boundary.
-fn truncate_in_place(s: &mut String, max: usize) {
-    if s.len() > max {
-        let mut end = max;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.truncate(end);
-    }
-}
-
-/// An owned copy of `s`, capped at `MAX_VALUE_LEN` bytes.
-fn capped(s: &str) -> String {
-    let mut end = s.len().min(MAX_VALUE_LEN);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_owned()
-}
-
-/// Bytes (possibly invalid UTF-8) as a string capped at `max` bytes, without copying more
-/// than needed: invalid sequences become U+FFFD.
-fn lossy_capped(bytes: &[u8], max: usize) -> String {
-    // A few spare bytes so a char straddling the cap is decoded, then cut cleanly.
-    let take = bytes.len().min(max.saturating_add(4));
-    let mut s = String::from_utf8_lossy(&bytes[..take]).into_owned();
-    truncate_in_place(&mut s, max);
-    s
-}
-
-/// A header value as text (lossy for non-UTF-8 bytes), capped at `max` bytes.
-fn header_text(value: &HeaderValue, max: usize) -> String {
-    lossy_capped(value.as_bytes(), max)
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// The `path` attribute of a URL path: percent-decoded, `/` when empty. Pages match it.
-pub fn decoded_path(raw: &str) -> String {
-    let mut path = percent_decode(raw, false);
-    if path.is_empty() {
-        path.push('/');
-    }
-    path
-}
-
-/// Percent-decodes `input` (and `+` as space when `plus_is_space`), keeping malformed escapes
-/// literally, producing at most `MAX_VALUE_LEN` bytes of text (lossy for invalid UTF-8).
-pub fn percent_decode(input: &str, plus_is_space: bool) -> String {
-    let bytes = input.as_bytes();
-    let limit = MAX_VALUE_LEN + 4;
-    let mut out = Vec::with_capacity(bytes.len().min(limit));
-    let mut i = 0;
-    while i < bytes.len() && out.len() < limit {
-        let b = bytes[i];
-        if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_value);
-            let lo = bytes.get(i + 2).copied().and_then(hex_value);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push(hi << 4 | lo);
-                i += 3;
-                continue;
-            }
-            out.push(b'%');
-        } else if b == b'+' && plus_is_space {
-            out.push(b' ');
-        } else {
-            out.push(b);
-        }
-        i += 1;
-    }
-    lossy_capped(&out, MAX_VALUE_LEN)
-}
-
-// ---------------------------------------------------------------------------------------------
-// URL
-
-/// The parts of a URL the attributes (and the edge, for its request) need, borrowed from the input.
-#[derive(Debug, PartialEq)]
-pub struct UrlParts<'a> {
-    /// The authority as written (`host:port`), for forwarding.
-    pub authority: Option<&'a str>,
-    /// The path as written (still percent-encoded).
-    pub path: &'a str,
-    /// The query without its `?`.
-    pub query: Option<&'a str>,
-}
-
-/// A lenient URL split: `scheme://authority/path?query#fragment`, `//authority/path...`, or a
-/// relative reference (no host). Never fails; malformed pieces are simply missing.
-pub fn split_url(raw: &str) -> UrlParts<'_> {
-    let s = raw.trim_matches(|c: char| c <= ' ');
-    let s = s.split_once('#').map_or(s, |(before, _)| before);
-    let (authority, rest) = match strip_scheme(s).or_else(|| s.strip_prefix("//")) {
-        Some(after) => {
-            let end = after.find(['/', '?']).unwrap_or(after.len());
-            (Some(&after[..end]), &after[end..])
-        }
-        None => (None, s),
-    };
-    let (path, query) = match rest.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (rest, None),
-    };
-    UrlParts {
-        authority,
-        path,
-        query,
-    }
-}
-
-impl UrlParts<'_> {
-    /// The lowercase host, without userinfo or port (worked out only when asked for).
-    pub fn host(&self) -> Option<String> {
-        self.authority.and_then(host_of_authority)
-    }
-}
-
-/// The text after `scheme://` when `s` starts with a syntactically valid scheme.
-fn strip_scheme(s: &str) -> Option<&str> {
-    let (scheme, after) = s.split_once("://")?;
-    let mut chars = scheme.chars();
-    let first = chars.next()?;
-    let valid = first.is_ascii_alphabetic()
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    valid.then_some(after)
-}
-
-/// The lowercase host of an authority (`user:pass@Host:port`), without userinfo or port.
-fn host_of_authority(authority: &str) -> Option<String> {
-    let host_port = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host_port)| host_port);
-    let host = if host_port.starts_with('[') {
-        // IPv6 literal: keep the brackets, drop the port; unterminated means malformed.
-        let close = host_port.find(']')?;
-        &host_port[..=close]
-    } else {
-        host_port
-            .split_once(':')
-            .map_or(host_port, |(host, _)| host)
-    };
-    if host.is_empty() {
-        return None;
-    }
-    // Cap before lowercasing so a huge authority is not copied whole.
-    let mut host = capped(host).to_lowercase();
-    truncate_in_place(&mut host, MAX_VALUE_LEN);
-    Some(host)
-}
-
-/// Decoded query parameters, first value winning, at most `MAX_QUERY_PARAMS` non-empty pieces
-/// read.
-fn parse_query(query: &str) -> Map<String, Value> {
-    let mut params = Map::new();
-    for piece in query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .take(MAX_QUERY_PARAMS)
-    {
-        let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-        let name = percent_decode(name, true);
-        if name.is_empty() || params.contains_key(&name) {
-            continue;
-        }
-        params.insert(name, Value::String(percent_decode(value, true)));
-    }
-    params
 }
 
 const UTM_PARAMS: [&str; 5] = [
@@ -301,9 +119,6 @@ fn insert_url(out: &mut Map<String, Value>, url: &str) {
     out.insert("query".into(), Value::Object(query));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Geo
-
 fn insert_geo(out: &mut Map<String, Value>, geo: &Geo) {
     let fields = [
         ("country", &geo.country),
@@ -318,211 +133,6 @@ fn insert_geo(out: &mut Map<String, Value>, geo: &Geo) {
         }
     }
 }
-
-// ---------------------------------------------------------------------------------------------
-// User-Agent
-
-fn insert_user_agent(out: &mut Map<String, Value>, headers: &HeaderMap) {
-    let ua = headers
-        .get(header::USER_AGENT)
-        .map(|v| header_text(v, MAX_UA_SCAN))
-        .unwrap_or_default();
-    let ua = ua.trim();
-    let mobile_hint = headers
-        .get(HeaderName::from_static("sec-ch-ua-mobile"))
-        .is_some_and(|v| v.as_bytes().trim_ascii() == b"?1");
-
-    if ua.is_empty() {
-        if mobile_hint {
-            out.insert("device".into(), Value::String("mobile".into()));
-        }
-        out.insert("bot".into(), Value::Bool(true));
-        return;
-    }
-    let device = if mobile_hint { "mobile" } else { device(ua) };
-    out.insert("device".into(), Value::String(device.into()));
-    out.insert("browser".into(), Value::String(browser(ua).into()));
-    out.insert("os".into(), Value::String(os(ua).into()));
-    out.insert("bot".into(), Value::Bool(is_bot(ua)));
-}
-
-/// `mobile`, `tablet` or `desktop` from User-Agent tokens; the order of checks matters.
-fn device(ua: &str) -> &'static str {
-    let has = |token: &str| ua.contains(token);
-    if has("iPhone") || has("iPod") {
-        "mobile"
-    } else if has("iPad") {
-        "tablet"
-    } else if has("Android") {
-        if has("Mobile") { "mobile" } else { "tablet" }
-    } else if has("Windows Phone") {
-        "mobile"
-    } else if has("Kindle") || has("Silk/") || (has("Tablet") && !has("Tablet PC")) {
-        "tablet"
-    } else if has("Mobi") {
-        "mobile"
-    } else {
-        "desktop"
-    }
-}
-
-/// Browser family from User-Agent tokens; Chromium derivatives are checked before Chrome.
-fn browser(ua: &str) -> &'static str {
-    let any = |tokens: &[&str]| tokens.iter().any(|t| ua.contains(t));
-    if any(&["Edg/", "EdgA/", "EdgiOS/", "Edge/"]) {
-        "edge"
-    } else if any(&["OPR/", "OPT/", "OPiOS/", "Opera"]) {
-        "opera"
-    } else if any(&["SamsungBrowser/"]) {
-        "samsung"
-    } else if any(&["Chrome/", "CriOS/", "Chromium/"]) {
-        "chrome"
-    } else if any(&["Firefox/", "FxiOS/"]) {
-        "firefox"
-    } else if any(&["Safari/"]) {
-        "safari"
-    } else {
-        "other"
-    }
-}
-
-/// Operating system from User-Agent tokens; iOS before macOS, Windows Phone before Android,
-/// Android/ChromeOS before Linux.
-fn os(ua: &str) -> &'static str {
-    let any = |tokens: &[&str]| tokens.iter().any(|t| ua.contains(t));
-    if any(&["iPhone", "iPad", "iPod"]) {
-        "ios"
-    } else if any(&["Windows Phone"]) {
-        "windows"
-    } else if any(&["Android"]) {
-        "android"
-    } else if any(&["Windows"]) {
-        "windows"
-    } else if any(&["CrOS"]) {
-        "chromeos"
-    } else if any(&["Macintosh", "Mac OS X"]) {
-        "macos"
-    } else if any(&["Linux", "X11"]) {
-        "linux"
-    } else {
-        "other"
-    }
-}
-
-/// Named crawlers, preview fetchers and AI agents (lowercase substrings of the User-Agent).
-const KNOWN_BOTS: &[&str] = &[
-    "googlebot",
-    "adsbot-google",
-    "mediapartners-google",
-    "apis-google",
-    "feedfetcher-google",
-    "google-inspectiontool",
-    "googleother",
-    "storebot-google",
-    "google-read-aloud",
-    "bingbot",
-    "bingpreview",
-    "msnbot",
-    "adidxbot",
-    "slurp",
-    "duckduckbot",
-    "duckassistbot",
-    "baiduspider",
-    "yandexbot",
-    "yandeximages",
-    "yandexmetrika",
-    "sogou",
-    "exabot",
-    "seznambot",
-    "petalbot",
-    "qwantify",
-    "mojeekbot",
-    "applebot",
-    "amazonbot",
-    "facebookexternalhit",
-    "facebookcatalog",
-    "meta-externalagent",
-    "meta-externalfetcher",
-    "twitterbot",
-    "linkedinbot",
-    "pinterestbot",
-    "slackbot",
-    "discordbot",
-    "telegrambot",
-    "whatsapp/",
-    "skypeuripreview",
-    "embedly",
-    "redditbot",
-    "ahrefsbot",
-    "semrushbot",
-    "mj12bot",
-    "dotbot",
-    "rogerbot",
-    "screaming frog",
-    "gptbot",
-    "chatgpt-user",
-    "oai-searchbot",
-    "claudebot",
-    "claude-web",
-    "claude-user",
-    "claude-searchbot",
-    "anthropic-ai",
-    "perplexitybot",
-    "perplexity-user",
-    "bytespider",
-    "ccbot",
-    "cohere-ai",
-    "diffbot",
-    "ia_archiver",
-    "archive.org_bot",
-];
-
-/// HTTP libraries, command-line tools, automation and uptime monitors (lowercase substrings).
-const AUTOMATION_CLIENTS: &[&str] = &[
-    "curl/",
-    "wget/",
-    "python-requests",
-    "python-urllib",
-    "python-httpx",
-    "aiohttp",
-    "go-http-client",
-    "java/",
-    "apache-httpclient",
-    "libwww-perl",
-    "scrapy",
-    "node-fetch",
-    "axios/",
-    "undici",
-    "postmanruntime",
-    "httpie",
-    "phantomjs",
-    "selenium",
-    "puppeteer",
-    "playwright",
-    "pingdom",
-    "statuscake",
-    "site24x7",
-];
-
-/// Generic self-descriptions used by crawlers and headless browsers (lowercase substrings).
-const GENERIC_BOT_MARKERS: &[&str] = &["crawler", "spider", "scraper", "headless", "lighthouse"];
-
-/// Whether a (non-empty) User-Agent belongs to a crawler, preview fetcher or automated client.
-fn is_bot(ua: &str) -> bool {
-    let lower = ua.to_ascii_lowercase();
-    let any = |tokens: &[&str]| tokens.iter().any(|t| lower.contains(t));
-    any(KNOWN_BOTS) || any(AUTOMATION_CLIENTS) || any(GENERIC_BOT_MARKERS) || has_bot_word(&lower)
-}
-
-/// Whether lowercase `ua` contains "bot", ignoring the Cubot phone brand (a known false hit).
-fn has_bot_word(lower: &str) -> bool {
-    lower
-        .match_indices("bot")
-        .any(|(at, _)| !lower[..at].ends_with("cu"))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Accept-Language
 
 /// Lowercase primary subtag of the highest-q Accept-Language entry (first wins ties; q=0 and
 /// `*` never chosen; malformed entries skipped).
@@ -572,9 +182,6 @@ fn language_entry(entry: &[u8]) -> Option<(String, f64)> {
     Some((String::from_utf8_lossy(primary).to_ascii_lowercase(), q))
 }
 
-// ---------------------------------------------------------------------------------------------
-// Referrer
-
 fn insert_referrer(out: &mut Map<String, Value>, headers: &HeaderMap) {
     let Some(value) = headers.get(header::REFERER) else {
         return;
@@ -592,51 +199,6 @@ fn insert_referrer(out: &mut Map<String, Value>, headers: &HeaderMap) {
     }
     out.insert("referrer".into(), Value::String(referrer.to_owned()));
 }
-
-// ---------------------------------------------------------------------------------------------
-// Cookies
-
-/// Cookie name -> value from every Cookie header, first occurrence winning, at most
-/// `MAX_COOKIES` pieces read; values lose surrounding double quotes and are not decoded.
-fn cookies(headers: &HeaderMap) -> Map<String, Value> {
-    let mut jar = Map::new();
-    let pieces = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .flat_map(|value| value.as_bytes().split(|&b| b == b';'))
-        .filter(|piece| !piece.trim_ascii().is_empty())
-        .take(MAX_COOKIES);
-    for piece in pieces {
-        let Some(eq) = piece.iter().position(|&b| b == b'=') else {
-            continue;
-        };
-        let name = piece[..eq].trim_ascii();
-        if !valid_cookie_name(name) {
-            continue;
-        }
-        let name = lossy_capped(name, MAX_VALUE_LEN);
-        if jar.contains_key(&name) {
-            continue;
-        }
-        let mut value = piece[eq + 1..].trim_ascii();
-        if value.len() >= 2 && value.starts_with(b"\"") && value.ends_with(b"\"") {
-            value = &value[1..value.len() - 1];
-        }
-        jar.insert(name, Value::String(lossy_capped(value, MAX_VALUE_LEN)));
-    }
-    jar
-}
-
-/// A cookie name is non-empty visible ASCII without quotes, separators or backslashes.
-fn valid_cookie_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name
-            .iter()
-            .all(|&b| b.is_ascii_graphic() && !matches!(b, b'"' | b',' | b';' | b'\\'))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Opted-in headers
 
 /// Lowercase name -> value for the opted-in headers that are present (repeated fields joined
 /// with ", ").
@@ -669,8 +231,12 @@ fn exposed_headers(headers: &HeaderMap, names: &[String]) -> Map<String, Value> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::cookies::MAX_COOKIES;
+    use super::super::query::MAX_QUERY_PARAMS;
+    use super::super::text::lossy_capped;
     use super::*;
     use chrono::TimeZone;
+    use http::HeaderValue;
     use serde_json::json;
 
     const CHROME_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";

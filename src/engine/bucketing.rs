@@ -18,6 +18,8 @@
 //! Everything here is pure: no I/O, no panics, no allocation proportional to untrusted numbers
 //! beyond that cap.
 
+use crate::document::Namespace;
+
 /// FNV-1a 32-bit offset basis (the initial hash state).
 const FNV_OFFSET_BASIS: u32 = 0x811c_9dc5;
 
@@ -127,19 +129,6 @@ pub fn choose_variation(n: f64, ranges: &[(f64, f64)]) -> Option<usize> {
     ranges
         .iter()
         .position(|&(start, end)| n >= start && n < end)
-}
-
-/// A GrowthBook namespace slice: experiments whose slices of the same namespace do not overlap
-/// never share a visitor.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Namespace {
-    /// Namespace identifier; it seeds the namespace hash, so every experiment in the namespace
-    /// sees the same visitor position.
-    pub id: String,
-    /// Inclusive lower bound, in `[0, 1]`, of the slice this experiment owns.
-    pub start: f64,
-    /// Exclusive upper bound, in `[0, 1]`, of the slice this experiment owns.
-    pub end: f64,
 }
 
 /// Whether the visitor falls in the experiment's slice of a namespace, as GrowthBook's

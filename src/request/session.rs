@@ -6,10 +6,11 @@
 
 use http::HeaderMap;
 
-use crate::context::percent_decode;
-use crate::decide::Decision;
-use crate::rules::Settings;
-use crate::signing::{
+use crate::document::Settings;
+
+use super::cookies::cookie;
+use super::query::param;
+use super::signing::{
     decode_assignments, encode_assignments, is_valid_visitor_id, verify_preview_token,
     visitor_id_from_bytes,
 };
@@ -91,27 +92,6 @@ pub struct Session {
     pub preview: PreviewState,
 }
 
-/// Reads one cookie from the request headers.
-pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| k.trim() == name)
-        .map(|(_, v)| v.trim().trim_matches('"'))
-        .filter(|v| !v.is_empty())
-}
-
-fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
-    query
-        .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 impl PreviewState {
     /// Reads `?veneer_preview=<token>` (or `end`), the preview cookie and `?veneer_force=`.
     pub fn new(input: &RequestInput) -> Self {
@@ -123,7 +103,7 @@ impl PreviewState {
         };
         let secure = if input.secure { "; Secure" } else { "" };
         let clear = format!("{PREVIEW_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}");
-        let from_query = query_param(input.query, PREVIEW_PARAM).map(|v| percent_decode(v, true));
+        let from_query = param(input.query, PREVIEW_PARAM);
         if from_query.as_deref() == Some("end") {
             state.cookies.push(clear);
             return state;
@@ -144,8 +124,8 @@ impl PreviewState {
                         "{PREVIEW_COOKIE}={token}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
                     ));
                 }
-                if let Some(list) = query_param(input.query, FORCE_PARAM) {
-                    state.forced = percent_decode(list, true)
+                if let Some(list) = param(input.query, FORCE_PARAM) {
+                    state.forced = list
                         .split(',')
                         .filter_map(|pair| pair.split_once(':'))
                         .map(|(e, v)| (e.trim().to_owned(), v.trim().to_owned()))
@@ -211,7 +191,7 @@ impl Session {
     /// The `Set-Cookie` values to send with a page: a new visitor id (when the document runs
     /// experiments), new assignments, and the preview cookie. Nothing that identifies the
     /// visitor without consent.
-    pub fn cookies(&self, input: &SessionInput, decision: &Decision) -> Vec<String> {
+    pub fn cookies(&self, input: &SessionInput, remember: &[(String, String)]) -> Vec<String> {
         let settings = input.settings;
         let secure = if input.request.secure { "; Secure" } else { "" };
         let max_age = settings.visitor_cookie_days * 24 * 3600;
@@ -225,15 +205,9 @@ impl Session {
                 settings.visitor_cookie
             ));
         }
-        let new: Vec<(String, String)> = decision
-            .experiments
-            .iter()
-            .filter(|a| a.remember)
-            .filter_map(|a| Some((a.experiment.clone(), a.variation.clone()?)))
-            .collect();
-        if !new.is_empty() {
+        if !remember.is_empty() {
             let mut all = self.sticky.clone();
-            all.extend(new);
+            all.extend(remember.iter().cloned());
             out.push(format!(
                 "{ASSIGNMENTS_COOKIE}={}; Path=/; Max-Age={max_age}; SameSite=Lax{secure}",
                 encode_assignments(input.request.secret, id, &all)
@@ -246,45 +220,10 @@ impl Session {
 /// The small badge a previewing marketer sees, with a link that ends the preview.
 pub const PREVIEW_BADGE: &str = "<div id=\"veneer-preview-badge\" role=\"status\" style=\"position:fixed;right:12px;bottom:12px;z-index:2147483647;background:#111;color:#fff;font:13px/1.4 system-ui,sans-serif;padding:8px 12px;border-radius:6px;box-shadow:0 2px 8px rgba(0,0,0,.3)\">Veneer preview: draft rules &middot; <a href=\"?veneer_preview=end\" style=\"color:#9cf\">End preview</a></div>";
 
-/// The debug header's name; it is only ever sent in a preview.
-pub const DEBUG_HEADER: &str = "veneer-debug";
-
-/// The largest debug header sent; longer explanations are cut (and say so).
-const MAX_DEBUG_BYTES: usize = 16 * 1024;
-
-/// The preview debug header: matched and skipped rules, assignments, as compact ASCII JSON.
-pub fn debug_header(decision: &Decision, problems: &[crate::rules::Problem]) -> String {
-    let mut explained = decision.explain();
-    if let Some(object) = explained.as_object_mut() {
-        object.remove("actions");
-        object.insert(
-            "invalid".into(),
-            problems.iter().map(|p| p.to_string()).collect(),
-        );
-    }
-    let mut out = String::new();
-    for c in explained.to_string().chars() {
-        if c.is_ascii() && !c.is_ascii_control() {
-            out.push(c);
-        } else {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        }
-    }
-    if out.len() > MAX_DEBUG_BYTES {
-        out.truncate(MAX_DEBUG_BYTES);
-        out.push_str("...(truncated)");
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::signing::make_preview_token;
     use super::*;
-    use crate::decide::AssignmentTrace;
-    use crate::signing::make_preview_token;
     use http::HeaderValue;
 
     const SECRET: &[u8] = b"test-secret";
@@ -325,17 +264,8 @@ mod tests {
         (Session::new(&input, PreviewState::new(&request)), input)
     }
 
-    fn assigned(experiment: &str, variation: &str) -> Decision {
-        Decision {
-            experiments: vec![AssignmentTrace {
-                experiment: experiment.into(),
-                variation: Some(variation.into()),
-                in_experiment: true,
-                remember: true,
-                reason: String::new(),
-            }],
-            ..Decision::default()
-        }
+    fn assigned(experiment: &str, variation: &str) -> Vec<(String, String)> {
+        vec![(experiment.into(), variation.into())]
     }
 
     #[test]
@@ -368,7 +298,7 @@ mod tests {
         assert!(again.returning);
         assert_eq!(again.visitor_id.as_deref(), Some(id.as_str()));
         assert_eq!(again.sticky, [("hero".to_owned(), "bold".to_owned())]);
-        assert!(again.cookies(&input, &Decision::default()).is_empty());
+        assert!(again.cookies(&input, &[]).is_empty());
     }
 
     #[test]
@@ -420,7 +350,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            s.cookies(&input, &Decision::default())[0],
+            s.cookies(&input, &[])[0],
             format!("veneer_preview={token}; Path=/; Max-Age=3600; HttpOnly; SameSite=Lax; Secure")
         );
         let (from_cookie, _) = session(
@@ -471,20 +401,5 @@ mod tests {
             1,
             "a bad preview cookie is cleared"
         );
-    }
-
-    #[test]
-    fn the_debug_header_is_ascii_json() {
-        let mut d = assigned("hero", "bold");
-        d.trace.push(crate::decide::RuleTrace {
-            id: "größe".into(),
-            applied: true,
-            reason: "€".into(),
-        });
-        let header = debug_header(&d, &[]);
-        assert!(header.is_ascii());
-        let parsed: serde_json::Value = serde_json::from_str(&header).unwrap();
-        assert_eq!(parsed["rules"][0]["id"], "größe");
-        assert_eq!(parsed["experiments"][0]["variation"], "bold");
     }
 }

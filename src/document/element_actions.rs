@@ -1,0 +1,225 @@
+//! Compiling actions on selected elements (`select` plus one operation).
+
+use std::rc::Rc;
+
+use serde_json::Value;
+
+use super::actions::{Action, ElementOp, InsertPosition};
+use super::names::{is_attribute_name, is_class, is_css_property, is_removable_attribute};
+use super::operations::{ELEMENT_OPERATIONS, PAGE_OPERATIONS, names};
+use super::page_actions::compile_page_action;
+use super::reader::Checker;
+use super::selector::parse_selector;
+use super::settings::Settings;
+use super::template::Template;
+use crate::diagnostic::{JsonPath, describe};
+
+pub(super) fn compile_action(
+    value: &Value,
+    path: &JsonPath,
+    settings: &Settings,
+    check: &mut Checker,
+) -> Option<Action> {
+    let Some(action) = value.as_object() else {
+        check.push(
+            path,
+            format!("expected an action object, found {}", describe(value)),
+        );
+        return None;
+    };
+    let element_op = ELEMENT_OPERATIONS
+        .iter()
+        .filter(|(k, _, _)| action.contains_key(*k));
+    let page_op = PAGE_OPERATIONS
+        .iter()
+        .filter(|(k, _, _)| action.contains_key(*k));
+    let present: Vec<&str> = element_op.chain(page_op).map(|(k, _, _)| *k).collect();
+    let is_element = action.contains_key("select");
+    let mut known = vec!["select"];
+    known.extend(ELEMENT_OPERATIONS.iter().map(|(k, _, _)| *k));
+    known.extend(PAGE_OPERATIONS.iter().map(|(k, _, _)| *k));
+    check.unknown_fields(action, path, &known);
+    let op_name = match present.as_slice() {
+        [one] => *one,
+        [] => {
+            check.push(
+                path,
+                format!(
+                    "expected one operation: with \"select\", one of {}; without, one of {}",
+                    names(ELEMENT_OPERATIONS),
+                    names(PAGE_OPERATIONS)
+                ),
+            );
+            return None;
+        }
+        many => {
+            check.push(
+                path,
+                format!(
+                    "expected exactly one operation per action, found {}",
+                    many.join(", ")
+                ),
+            );
+            return None;
+        }
+    };
+    let raw = &action[op_name];
+    let at = path.key(op_name);
+    let is_page_op = PAGE_OPERATIONS.iter().any(|(k, _, _)| *k == op_name);
+    if is_page_op && is_element {
+        check.push(
+            path.key("select"),
+            format!("{op_name} applies to the whole page and takes no \"select\""),
+        );
+        return None;
+    }
+    if !is_page_op && !is_element {
+        check.push(
+            path,
+            "missing field \"select\" (the CSS selector of the elements to change)",
+        );
+        return None;
+    }
+    if is_page_op {
+        return compile_page_action(op_name, raw, &at, settings, check);
+    }
+    let select = check.string(&action["select"], &path.key("select"))?;
+    let selector = parse_selector(select)
+        .map_err(|e| check.push(path.key("select"), e))
+        .ok();
+    let op = compile_element_op(op_name, raw, &at, check)?;
+    Some(Action::Element {
+        select: select.to_owned(),
+        selector: Rc::new(selector?),
+        op,
+    })
+}
+
+fn compile_element_op(
+    name: &str,
+    raw: &Value,
+    at: &JsonPath,
+    check: &mut Checker,
+) -> Option<ElementOp> {
+    let insert = |position, html, check: &mut Checker| {
+        Some(ElementOp::Insert(position, check.template(raw, at)?, html))
+    };
+    let yes = |check: &mut Checker| {
+        if raw == &Value::Bool(true) {
+            Some(())
+        } else {
+            check.push(at, format!("expected true, found {}", describe(raw)));
+            None
+        }
+    };
+    Some(match name {
+        "set_text" => ElementOp::SetText(check.template(raw, at)?),
+        "set_html" => ElementOp::SetHtml(check.template(raw, at)?),
+        "set_attribute" => ElementOp::SetAttributes(lowercase_names(compile_map(
+            raw,
+            at,
+            check,
+            is_attribute_name,
+            "an attribute name (letters, digits, \"-\", \"_\", \":\", \".\"; event handlers such as onclick are not allowed)",
+        )?)),
+        "set_style" => ElementOp::SetStyle(lowercase_names(compile_map(
+            raw,
+            at,
+            check,
+            is_css_property,
+            "a CSS property name like \"background-color\"",
+        )?)),
+        "remove_attribute" => ElementOp::RemoveAttributes(names_of(
+            raw,
+            at,
+            check,
+            is_removable_attribute,
+            "an attribute name",
+        )?),
+        "add_class" => ElementOp::AddClasses(names_of(
+            raw,
+            at,
+            check,
+            is_class,
+            "a class name without spaces",
+        )?),
+        "remove_class" => ElementOp::RemoveClasses(names_of(
+            raw,
+            at,
+            check,
+            is_class,
+            "a class name without spaces",
+        )?),
+        "insert_before" => return insert(InsertPosition::Before, true, check),
+        "insert_after" => return insert(InsertPosition::After, true, check),
+        "prepend" => return insert(InsertPosition::Prepend, true, check),
+        "append" => return insert(InsertPosition::Append, true, check),
+        "insert_text_before" => return insert(InsertPosition::Before, false, check),
+        "insert_text_after" => return insert(InsertPosition::After, false, check),
+        "prepend_text" => return insert(InsertPosition::Prepend, false, check),
+        "append_text" => return insert(InsertPosition::Append, false, check),
+        "remove" => yes(check).map(|()| ElementOp::Remove)?,
+        "unwrap" => yes(check).map(|()| ElementOp::Unwrap)?,
+        _ => ElementOp::Replace(check.template(raw, at)?),
+    })
+}
+
+pub(super) fn compile_map(
+    raw: &Value,
+    at: &JsonPath,
+    check: &mut Checker,
+    valid: fn(&str) -> bool,
+    what: &str,
+) -> Option<Vec<(String, Template)>> {
+    let Some(map) = raw.as_object().filter(|m| !m.is_empty()) else {
+        check.push(
+            at,
+            format!(
+                "expected an object of names to values, like {{\"href\": \"/sale\"}}, found {}",
+                describe(raw)
+            ),
+        );
+        return None;
+    };
+    let before = check.problems.len();
+    let mut pairs = Vec::with_capacity(map.len());
+    for (name, value) in map {
+        let path = at.key(name);
+        if !valid(name) {
+            check.push(path, format!("expected {what}, found {name:?}"));
+        } else if let Some(t) = check.template(value, &path) {
+            pairs.push((name.clone(), t));
+        }
+    }
+    (check.problems.len() == before).then_some(pairs)
+}
+
+/// HTML attribute and CSS property names are case-insensitive: keep one spelling.
+fn lowercase_names(pairs: Vec<(String, Template)>) -> Vec<(String, Template)> {
+    pairs
+        .into_iter()
+        .map(|(name, t)| (name.to_ascii_lowercase(), t))
+        .collect()
+}
+
+fn names_of(
+    raw: &Value,
+    at: &JsonPath,
+    check: &mut Checker,
+    valid: fn(&str) -> bool,
+    what: &str,
+) -> Option<Vec<String>> {
+    let list = check.string_list(raw, at, what)?;
+    let before = check.problems.len();
+    for (i, name) in list.iter().enumerate() {
+        if !valid(name) {
+            let path = if raw.is_array() {
+                at.index(i)
+            } else {
+                at.to_owned()
+            };
+            check.push(path, format!("expected {what}, found {name:?}"));
+        }
+    }
+    (check.problems.len() == before).then_some(list)
+}

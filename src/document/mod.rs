@@ -1,0 +1,280 @@
+//! The rules document: parsing, validation and compilation.
+//!
+//! A document is compiled once per version, never per request. Problems are collected with the
+//! JSON path they concern; a rule with a problem is skipped and the other rules still run (the
+//! pattern of Unleash's yggdrasil), while a document whose shape is wrong is refused as a whole.
+//! See `docs/rules.md` for the language.
+
+mod actions;
+mod audiences;
+mod element_actions;
+mod experiments;
+mod names;
+mod operations;
+mod page_actions;
+mod pages;
+mod reader;
+mod redirect;
+mod rule;
+mod schedule;
+mod schema;
+mod selector;
+mod settings;
+mod targeting;
+mod template;
+#[cfg(test)]
+mod tests;
+mod text_pattern;
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Map, Value};
+
+use crate::diagnostic::{JsonPath, Problem, describe};
+use audiences::{compile_condition, compile_saved_groups, drop_unknown_and_cyclic_audiences};
+use experiments::compile_experiment;
+use reader::Checker;
+use rule::compile_rule;
+use settings::compile_settings;
+use targeting::Known;
+
+pub use actions::{Action, CookieSpec, ElementOp, InsertPosition};
+pub use audiences::Audience;
+pub use experiments::{Experiment, Namespace, Status, Variation, is_simple_id};
+pub use names::{is_token, is_url_attribute};
+pub use operations::{ELEMENT_OPERATIONS, PAGE_OPERATIONS, ValueKind};
+pub use pages::{PageIndex, PagePattern};
+pub use rule::CompiledRule;
+pub use schedule::Schedule;
+pub use schema::schema;
+pub use selector::parse_selector;
+pub use settings::Settings;
+pub use template::{Escape, Template, push_escaped};
+pub use text_pattern::TextReplacement;
+pub(crate) use text_pattern::{REGEX_SCAN_BASE, REGEX_SCAN_PER_BYTE};
+
+/// Why a whole document was refused (nothing from it can run).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RulesError {
+    /// The text is not JSON at all.
+    #[error("rules are not valid JSON: {message} (line {line}, column {column})")]
+    Json {
+        /// serde_json's description of the syntax error.
+        message: String,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+    },
+    /// The JSON does not have the shape of a rules document.
+    #[error("rules document is invalid: {}", join_problems(.0))]
+    Document(Vec<Problem>),
+}
+
+fn join_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(Problem::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A compiled document: the rules that compiled, plus the problems of those that did not.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledRules {
+    /// The document's `version`, as text, for logs.
+    pub version: Option<String>,
+    /// Settings for the whole document.
+    pub settings: Settings,
+    /// Named audiences (`$inGroup` and `"audience": "name"` refer to them).
+    pub audiences: HashMap<String, Audience>,
+    /// GrowthBook saved groups: lists of values for `{"attr": {"$inGroup": "group"}}`.
+    pub saved_groups: HashMap<String, Vec<Value>>,
+    /// Rules that compiled, in application order (priority, then document order).
+    pub rules: Vec<CompiledRule>,
+    /// Which rules can apply to which path.
+    pub index: PageIndex,
+    /// Experiments that compiled, in document order.
+    pub experiments: Vec<Experiment>,
+    /// Which experiments can apply to which path.
+    pub experiment_index: PageIndex,
+    /// Problems that made rules or audiences be skipped.
+    pub problems: Vec<Problem>,
+}
+
+impl CompiledRules {
+    /// Whether any rule or experiment may apply on `path` (decoded); when none can, the page
+    /// passes through untouched, without looking at the visitor.
+    pub fn applies_to(&self, path: &str) -> bool {
+        !self.index.candidates(path).is_empty()
+            || !self.experiment_index.candidates(path).is_empty()
+    }
+}
+
+/// The default name of the visitor id cookie.
+pub const DEFAULT_VISITOR_COOKIE: &str = "veneer_id";
+
+/// Parses and compiles a rules document from its JSON text.
+pub fn compile(text: &str) -> Result<CompiledRules, RulesError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| RulesError::Json {
+        message: strip_position(&e.to_string()),
+        line: e.line(),
+        column: e.column(),
+    })?;
+    compile_value(&value)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Top-level fields of a document.
+pub(super) const DOCUMENT_FIELDS: &[&str] = &[
+    "version",
+    "settings",
+    "audiences",
+    "saved_groups",
+    "rules",
+    "experiments",
+];
+
+/// Compiles a rules document that is already parsed JSON.
+pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
+    let Some(doc) = value.as_object() else {
+        return Err(RulesError::Document(vec![Problem::new(
+            JsonPath::root(),
+            format!("expected an object, found {}", describe(value)),
+        )]));
+    };
+    let mut fatal = Checker::default();
+    fatal.unknown_fields(doc, &JsonPath::root(), DOCUMENT_FIELDS);
+    let version = match doc.get("version") {
+        None => None,
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            fatal.push(
+                JsonPath::root().key("version"),
+                format!("expected a number or a string, found {}", describe(other)),
+            );
+            None
+        }
+    };
+    let settings = compile_settings(doc.get("settings"), &mut fatal);
+    let rules = match doc.get("rules") {
+        None => {
+            fatal.push(
+                JsonPath::root(),
+                "missing field \"rules\" (a list of rules)",
+            );
+            &[][..]
+        }
+        Some(Value::Array(rules)) => rules.as_slice(),
+        Some(other) => {
+            fatal.push(
+                JsonPath::root().key("rules"),
+                format!("expected a list of rules, found {}", describe(other)),
+            );
+            &[][..]
+        }
+    };
+    let saved_groups = compile_saved_groups(doc.get("saved_groups"), &mut fatal);
+    let experiment_values = match doc.get("experiments") {
+        None => &[][..],
+        Some(Value::Array(list)) => list.as_slice(),
+        Some(other) => {
+            fatal.push(
+                JsonPath::root().key("experiments"),
+                format!("expected a list of experiments, found {}", describe(other)),
+            );
+            &[][..]
+        }
+    };
+    let audience_values = match doc.get("audiences") {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(other) => {
+            fatal.push(
+                JsonPath::root().key("audiences"),
+                format!(
+                    "expected an object of audience names to conditions, found {}",
+                    describe(other)
+                ),
+            );
+            Map::new()
+        }
+    };
+    if !fatal.problems.is_empty() {
+        return Err(RulesError::Document(fatal.problems));
+    }
+
+    let mut check = Checker::default();
+    let defined: HashSet<String> = audience_values.keys().cloned().collect();
+    let mut audiences = HashMap::new();
+    for (name, condition) in &audience_values {
+        let path = JsonPath::root().key("audiences").key(name);
+        if let Some(a) = compile_condition(condition, &path, &mut check) {
+            audiences.insert(name.clone(), a);
+        }
+    }
+    drop_unknown_and_cyclic_audiences(&mut audiences, &defined, &mut check);
+
+    let known = Known {
+        settings: &settings,
+        audiences: &audiences,
+        defined: &defined,
+    };
+    let mut compiled = Vec::new();
+    let mut ids = HashSet::new();
+    for (i, rule) in rules.iter().enumerate() {
+        let path = JsonPath::root().key("rules").index(i);
+        let before = check.problems.len();
+        let rule = compile_rule(rule, &path, &known, &mut check);
+        if let Some(rule) = rule.filter(|_| check.problems.len() == before) {
+            if ids.insert(rule.id.clone()) {
+                compiled.push(rule);
+            } else {
+                check.push(
+                    path.key("id"),
+                    format!("duplicate rule id {:?}; ids must be unique", rule.id),
+                );
+            }
+        }
+    }
+    // Stable: equal priorities keep document order.
+    compiled.sort_by_key(|r| r.priority);
+    let index = PageIndex::new(compiled.iter().map(|r| r.pages.as_slice()));
+
+    let mut experiments = Vec::new();
+    let mut experiment_ids = HashSet::new();
+    for (i, e) in experiment_values.iter().enumerate() {
+        let path = JsonPath::root().key("experiments").index(i);
+        let before = check.problems.len();
+        let experiment = compile_experiment(e, &path, &known, &mut check);
+        if let Some(e) = experiment.filter(|_| check.problems.len() == before) {
+            if experiment_ids.insert(e.id.clone()) {
+                experiments.push(e);
+            } else {
+                check.push(
+                    path.key("id"),
+                    format!("duplicate experiment id {:?}; ids must be unique", e.id),
+                );
+            }
+        }
+    }
+    let experiment_index = PageIndex::new(experiments.iter().map(|e| e.pages.as_slice()));
+    Ok(CompiledRules {
+        version,
+        settings,
+        audiences,
+        saved_groups,
+        rules: compiled,
+        index,
+        experiments,
+        experiment_index,
+        problems: check.problems,
+    })
+}

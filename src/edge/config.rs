@@ -1,0 +1,55 @@
+/// Deployment settings, read from `wrangler.toml` vars.
+struct Config {
+    /// `ORIGIN`'s scheme and authority (`https://origin.example:8443`); `Err` when it is set
+    /// but not a URL.
+    origin: Option<Result<String, String>>,
+    drill_path: Option<String>,
+    drill_stream_path: Option<String>,
+    binding: String,
+    key: String,
+    draft_key: String,
+    isolate_ttl_ms: f64,
+    kv_cache_ttl: u64,
+}
+
+impl Config {
+    fn from_env(env: &Env) -> Self {
+        let var = |name: &str| {
+            env.var(name)
+                .ok()
+                .map(|v| v.to_string())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let number = |name: &str, default: u64| {
+            var(name)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(default)
+        };
+        Self {
+            origin: var("ORIGIN").map(|o| {
+                web_sys::Url::new(o.trim())
+                    .map(|u| u.origin())
+                    .ok()
+                    .filter(|base| base.starts_with("http"))
+                    .ok_or_else(|| format!("ORIGIN {o:?} is not an http(s) URL"))
+            }),
+            drill_path: var("FAIL_OPEN_DRILL_PATH"),
+            drill_stream_path: var("FAIL_OPEN_DRILL_STREAM_PATH"),
+            binding: var("RULES_BINDING").unwrap_or_else(|| "RULES".into()),
+            key: var("RULES_KEY").unwrap_or_else(|| "rules".into()),
+            draft_key: var("RULES_DRAFT_KEY").unwrap_or_else(|| "rules:draft".into()),
+            isolate_ttl_ms: number("RULES_CACHE_SECONDS", 30) as f64 * 1000.0,
+            // Workers KV refuses a cacheTtl under 60 seconds.
+            kv_cache_ttl: number("RULES_KV_CACHE_TTL", 60).max(60),
+        }
+    }
+}
+
+thread_local! {
+    /// The deployment's settings: vars only change with a new deployment, hence a new isolate.
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+fn config(env: &Env) -> Rc<Config> {
+    CONFIG.with_borrow_mut(|c| Rc::clone(c.get_or_insert_with(|| Rc::new(Config::from_env(env)))))
+}

@@ -1,0 +1,407 @@
+//! The Workers glue: fetch handler, origin fetch, rules from KV, streaming response.
+//!
+//! This is the only module that touches the `worker` crate, KV, the clock or the network. It
+//! fails open everywhere: when anything goes wrong the visitor gets the origin's own response.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use std::pin::Pin;
+
+use futures_util::TryStreamExt;
+use futures_util::io::{AsyncRead, AsyncReadExt};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use js_sys::Promise;
+use serde_json::json;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, ReadableStream, Request, RequestInit, RequestRedirect, ResponseInit};
+use worker::{Env, console_log};
+
+use chrono::{DateTime, Utc};
+
+use crate::context::{
+    ContextSettings, Geo, RequestFacts, UrlParts, attributes, decoded_path, split_url,
+};
+use crate::decide::{Decision, Visit, decide};
+use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
+use crate::rewrite::StreamRewriter;
+use crate::rules::{CompiledRules, compile};
+use crate::session::{
+    DEBUG_HEADER, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput,
+    Session, SessionInput, debug_header,
+};
+
+/// The visitor attributes of a request, from its URL, headers and the runtime's `cf` data.
+fn visitor_attributes(
+    req: &Request,
+    headers: &HeaderMap,
+    rules: &CompiledRules,
+    session: &Session,
+    now: f64,
+) -> serde_json::Value {
+    let cf = js_sys::Reflect::get(req.as_ref(), &JsValue::from_str("cf")).unwrap_or_default();
+    let field = |name: &str| {
+        js_sys::Reflect::get(&cf, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let geo = Geo {
+        country: field("country"),
+        region: field("region"),
+        city: field("city"),
+        continent: field("continent"),
+        timezone: field("timezone"),
+    };
+    let now = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+    let url = req.url();
+    let facts = RequestFacts {
+        url: &url,
+        headers,
+        geo,
+        now,
+        visitor_id: session.visitor_id.as_deref(),
+        returning: session.returning,
+    };
+    attributes(
+        &facts,
+        &ContextSettings {
+            header_attributes: &rules.settings.header_attributes,
+        },
+    )
+}
+
+fn redirect_response(
+    status: u16,
+    location: &str,
+    extra: &[(String, String)],
+    cookies: &[String],
+) -> Result<web_sys::Response, JsValue> {
+    let headers = Headers::new()?;
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    for cookie in cookies {
+        headers.append("set-cookie", cookie)?;
+    }
+    headers.set("location", location)?;
+    headers.set("cache-control", "private, no-store")?;
+    let init = ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers);
+    web_sys::Response::new_with_opt_str_and_init(None, &init)
+}
+
+/// The Workers fetch handler (the generated glue calls it for every request). What it need not
+/// look at goes on to the origin at once, as the runtime's own fetch promise with nothing awaited
+/// in Rust; everything else is personalized.
+#[wasm_bindgen(js_name = fetch)]
+pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promise {
+    let config = config(&env);
+    // The runtime hands over a serialized WHATWG URL: splitting the string is enough.
+    let url = req.url();
+    let parts = split_url(&url);
+    let path = if parts.path.is_empty() {
+        "/"
+    } else {
+        parts.path
+    }
+    .to_owned();
+    if config.drill_path.as_deref() == Some(path.as_str()) {
+        // An operator's drill: proves, on a live deployment, that a crash still serves the page.
+        panic!("fail-open drill on {path}");
+    }
+    let method = req.method();
+    let origin = match origin_request(&req, &method, &config, &parts) {
+        Ok(origin) => origin,
+        Err(e) => return Promise::reject(&e),
+    };
+    if method != "GET" {
+        // Only GET pages are ever changed; everything else goes straight to the origin.
+        return forward(&origin, path);
+    }
+    let now = js_sys::Date::now();
+    let query = parts.query.unwrap_or_default().to_owned();
+    // Only the Cookie header is read before knowing that the page needs the visitor.
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let may_preview = query.contains(PREVIEW_PARAM) || cookie.contains(PREVIEW_COOKIE);
+    if !may_preview {
+        match cached_rules(&config, &config.key, now) {
+            Some(Err(e)) => {
+                log_event("rules_unavailable", e.message(), None, &path);
+                return forward(&origin, path);
+            }
+            Some(Ok(rules)) if !rules.applies_to(&decoded_path(&path)) => {
+                return forward(&origin, path);
+            }
+            _ => {}
+        }
+    }
+    let incoming = Incoming {
+        secure: url.starts_with("https:"),
+        path,
+        query,
+        may_preview,
+        now,
+    };
+    wasm_bindgen_futures::future_to_promise(async move {
+        personalize(req, env, ctx, &config, origin, incoming)
+            .await
+            .map(JsValue::from)
+    })
+}
+
+/// What the handler learned about a request before anything was awaited.
+struct Incoming {
+    path: String,
+    query: String,
+    secure: bool,
+    may_preview: bool,
+    now: f64,
+}
+
+/// The rest of a GET request: rules (from memory or KV), the visitor, the decision, and the
+/// origin's response, rewritten as it streams.
+async fn personalize(
+    req: Request,
+    env: Env,
+    ctx: worker::worker_sys::Context,
+    config: &Config,
+    origin_req: OriginRequest,
+    incoming: Incoming,
+) -> Result<web_sys::Response, JsValue> {
+    let Incoming {
+        path,
+        query,
+        secure,
+        may_preview,
+        now,
+    } = incoming;
+    let js_request_headers = req.headers();
+    let preview_headers = if may_preview {
+        header_map(&js_request_headers).unwrap_or_default()
+    } else {
+        HeaderMap::new()
+    };
+    let read_secret = || {
+        env.secret("VENEER_SECRET")
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let preview_secret = if may_preview {
+        read_secret()
+    } else {
+        String::new()
+    };
+    let request = RequestInput {
+        headers: &preview_headers,
+        query: &query,
+        secret: preview_secret.as_bytes(),
+        now: (now / 1000.0) as u64,
+        secure,
+    };
+    let preview = PreviewState::new(&request);
+    for note in &preview.notes {
+        log_event("preview_ignored", note, None, &path);
+    }
+    // Published rules in memory: decide first, so a redirect never touches the origin.
+    // (Previews, rare, always go through the draft-or-published lookup.)
+    let cached = if preview.is_on() {
+        None
+    } else {
+        cached_rules(config, &config.key, now)
+    };
+    let (response, rules) = match cached {
+        Some(rules) => (None, rules),
+        None if preview.is_on() => {
+            let (response, rules) =
+                futures_util::join!(send(&origin_req), load_preview_rules(&env, config, now));
+            (Some(response), rules)
+        }
+        None => {
+            let (response, rules) = futures_util::join!(
+                send(&origin_req),
+                load_rules(&env, config, &config.key, now)
+            );
+            (Some(response), rules)
+        }
+    };
+    let rules = match rules {
+        Ok(rules) => rules,
+        Err(e) => {
+            log_event("rules_unavailable", e.message(), None, &path);
+            let response = match response {
+                Some(r) => r,
+                None => send(&origin_req).await,
+            };
+            return origin_response(response, &path);
+        }
+    };
+    // Nothing in the document for this page: the origin's response, untouched, at once.
+    let page = decoded_path(&path);
+    if !preview.is_on() && !rules.applies_to(&page) {
+        let response = match response {
+            Some(r) => r,
+            None => send(&origin_req).await,
+        };
+        return origin_response(response, &path);
+    }
+    let identify = rules
+        .experiments
+        .iter()
+        .any(|e| e.status == crate::rules::Status::Running);
+    let secret = if identify && !may_preview {
+        read_secret()
+    } else {
+        preview_secret.clone()
+    };
+    let request_headers = if may_preview {
+        preview_headers.clone()
+    } else {
+        header_map(&js_request_headers).unwrap_or_default()
+    };
+    let request = RequestInput {
+        headers: &request_headers,
+        secret: secret.as_bytes(),
+        ..request
+    };
+    let input = SessionInput {
+        request,
+        settings: &rules.settings,
+        random: random_bytes(),
+        identify,
+    };
+    let session = Session::new(&input, preview);
+    let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
+    let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
+    // Pages match the decoded path, as in `veneer render` and `explain` (`/c/sch%C3%BChe` is
+    // `/c/schühe`).
+    let visit = Visit {
+        attributes: &attrs,
+        path: &page,
+        now: now_utc,
+        secure,
+        sticky: &session.sticky,
+        consent: session.consent,
+        preview: session.in_preview(),
+        forced: &session.preview.forced,
+    };
+    let mut decision = decide(&rules, &visit, false);
+    if let Some((status, location)) = decision.redirect.clone() {
+        // The rule's own headers and cookies, and the session's, go with the redirect too.
+        let mut cookies = session.cookies(&input, &decision);
+        cookies.extend(decision.cookies.iter().cloned());
+        return redirect_response(status, &location, &decision.headers, &cookies);
+    }
+    let response = match response {
+        Some(r) => r,
+        None => send(&origin_req).await,
+    };
+    // An unreachable origin gives a plain 502, which is passed through like any non-200.
+    let response = origin_response(response, &path)?;
+    let mut extra = session.cookies(&input, &decision);
+    let debug = session.in_preview().then(|| {
+        decision.plan.body_end.push(PREVIEW_BADGE.to_owned());
+        debug_header(&decision, &rules.problems)
+    });
+    decision.cookies.append(&mut extra);
+    let about = StreamInfo {
+        version: rules.version.clone(),
+        crash_drill: config.drill_stream_path.as_deref() == Some(path.as_str()),
+        path,
+    };
+    Ok(respond(
+        response,
+        &ctx,
+        &request_headers,
+        &decision,
+        debug,
+        about,
+    ))
+}
+
+/// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
+fn respond(
+    response: web_sys::Response,
+    ctx: &worker::worker_sys::Context,
+    request_headers: &HeaderMap,
+    decision: &Decision,
+    debug: Option<String>,
+    about: StreamInfo,
+) -> web_sys::Response {
+    if decision.plan.is_empty()
+        && decision.headers.is_empty()
+        && decision.cookies.is_empty()
+        && debug.is_none()
+    {
+        return response;
+    }
+    let Some(mut headers) = header_map(&response.headers()) else {
+        return response;
+    };
+    let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let Treatment::Rewrite { charset } = treatment(&Method::GET, request_headers, status, &headers)
+    else {
+        return response;
+    };
+    let Some(body) = response.body() else {
+        return response;
+    };
+    let rewrite = !decision.plan.is_empty();
+    if rewrite {
+        rewritten_headers(&mut headers);
+    }
+    if decision.personalized {
+        personalized_headers(&mut headers);
+    }
+    for (name, value) in &decision.headers {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(n, v);
+        }
+    }
+    for cookie in &decision.cookies {
+        if let Ok(v) = HeaderValue::from_str(cookie) {
+            headers.append(http::header::SET_COOKIE, v);
+        }
+    }
+    if let Some(debug) = debug {
+        // A preview is one person's view: never cache it, anywhere.
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&debug) {
+            headers.insert(DEBUG_HEADER, v);
+        }
+    }
+    let init = ResponseInit::new();
+    init.set_status(response.status());
+    init.set_status_text(&response.status_text());
+    match js_headers(&headers) {
+        Ok(h) => init.set_headers(&h),
+        Err(_) => return response,
+    }
+    let body = if rewrite {
+        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
+        match rewrite_stream(body, rewriter, ctx, about) {
+            Some(rewritten) => rewritten,
+            None => return response,
+        }
+    } else {
+        body
+    };
+    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
+}
+/// The size of the reused input and output buffers of a rewritten stream.
+const STREAM_BUFFER: usize = 64 * 1024;

@@ -1,0 +1,12 @@
+//! The Workers glue, and the only code that touches the runtime: the fetch handler, deployment
+//! config, the rules cache, the origin fetch and the streamed response.
+//!
+//! It fails open everywhere: when anything goes wrong the visitor gets the origin's own
+//! response, and one log line ([`runtime::log_event`]) says why.
+
+mod config;
+mod handler;
+mod origin;
+mod rules_cache;
+mod runtime;
+mod stream;

@@ -1,0 +1,110 @@
+/// The origin request, as the arguments of the runtime's `fetch`.
+struct OriginRequest {
+    /// The visitor's own request (route mode) or the URL under `ORIGIN`.
+    target: OriginTarget,
+    init: RequestInit,
+}
+
+enum OriginTarget {
+    Request(Request),
+    Url(String),
+}
+
+/// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
+fn origin_request(
+    req: &Request,
+    method: &str,
+    config: &Config,
+    url: &UrlParts,
+) -> Result<OriginRequest, JsValue> {
+    let init = RequestInit::new();
+    init.set_redirect(RequestRedirect::Manual);
+    let Some(origin) = &config.origin else {
+        // Route mode: the same request (URL, method, headers, body), with manual redirects.
+        return Ok(OriginRequest {
+            target: OriginTarget::Request(<Request as Clone>::clone(req)),
+            init,
+        });
+    };
+    let origin = origin.as_deref().map_err(|e| JsValue::from_str(e))?;
+    let mut target = format!("{origin}{}", url.path);
+    if let Some(query) = url.query {
+        target.push('?');
+        target.push_str(query);
+    }
+    let headers = Headers::new_with_headers(&req.headers())?;
+    headers.delete("host")?;
+    headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
+    init.set_method(method);
+    init.set_headers(&headers);
+    if let Some(body) = req.body() {
+        init.set_body(&body);
+    }
+    Ok(OriginRequest {
+        target: OriginTarget::Url(target),
+        init,
+    })
+}
+
+/// Starts the origin fetch: the runtime's own promise of the origin's response object (status
+/// text, `webSocket`, `cf` and body untouched, nothing copied).
+fn start_fetch(origin: &OriginRequest) -> Promise {
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    match &origin.target {
+        OriginTarget::Request(r) => global.fetch_with_request_and_init(r, &origin.init),
+        OriginTarget::Url(u) => global.fetch_with_str_and_init(u, &origin.init),
+    }
+}
+
+/// The origin's response, awaited.
+async fn send(origin: &OriginRequest) -> Result<web_sys::Response, JsValue> {
+    JsFuture::from(start_fetch(origin)).await?.dyn_into()
+}
+
+/// The origin's response as the visitor's, without awaiting anything here: the runtime's fetch
+/// promise, with a plain 502 (and a log line) should the origin be unreachable.
+fn forward(origin: &OriginRequest, path: String) -> Promise {
+    UNREACHABLE.with(|on_error| {
+        let on_error: &js_sys::Function = on_error.as_ref().unchecked_ref();
+        start_fetch(origin)
+            .unchecked_ref::<Catchable>()
+            .catch_with(&on_error.bind1(&JsValue::NULL, &JsValue::from(path)).into())
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A promise seen through `catch` with any function (js-sys only takes closures there).
+    #[wasm_bindgen(js_name = Promise)]
+    type Catchable;
+    #[wasm_bindgen(method, js_name = catch)]
+    fn catch_with(this: &Catchable, handler: &JsValue) -> Promise;
+}
+
+thread_local! {
+    /// `(path, error) => 502 response`, made once per isolate; `forward` binds the path.
+    static UNREACHABLE: Closure<dyn FnMut(JsValue, JsValue) -> JsValue> =
+        Closure::new(|path: JsValue, error: JsValue| {
+            let path = path.as_string().unwrap_or_default();
+            origin_response(Err(error), &path).map_or(JsValue::UNDEFINED, JsValue::from)
+        });
+}
+
+/// The origin's response, or a plain 502 (and a log line) when it could not be reached.
+fn origin_response(
+    response: Result<web_sys::Response, JsValue>,
+    path: &str,
+) -> Result<web_sys::Response, JsValue> {
+    match response {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            log_event("origin_unreachable", &js_message(&e), None, path);
+            let init = ResponseInit::new();
+            init.set_status(502);
+            Ok(web_sys::Response::new_with_opt_str_and_init(
+                Some("Bad gateway: the origin could not be reached.\n"),
+                &init,
+            )?)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+/// Rules as loaded for this isolate: compiled once per document text, kept for a while.
+struct Loaded {
+    loaded_at: f64,
+    text: Option<String>,
+    rules: Result<Rc<CompiledRules>, Unavailable>,
+}
+
+/// Why no rules could be used.
+#[derive(Debug, Clone)]
+enum Unavailable {
+    /// The key does not exist.
+    Missing(String),
+    /// Anything else: binding, KV error, invalid document.
+    Failed(String),
+}
+
+impl Unavailable {
+    fn message(&self) -> &str {
+        match self {
+            Self::Missing(m) | Self::Failed(m) => m,
+        }
+    }
+}
+
+thread_local! {
+    /// Per KV key (`rules`, `rules:draft`).
+    static LOADED: RefCell<HashMap<String, Loaded>> = RefCell::new(HashMap::new());
+}
+
+/// The rules this isolate holds for `key`, if they are still fresh.
+fn cached_rules(
+    config: &Config,
+    key: &str,
+    now: f64,
+) -> Option<Result<Rc<CompiledRules>, Unavailable>> {
+    LOADED.with_borrow(|loaded| {
+        loaded
+            .get(key)
+            .filter(|l| now - l.loaded_at < config.isolate_ttl_ms)
+            .map(|l| l.rules.clone())
+    })
+}
+
+/// The compiled rules under `key`: from isolate memory while fresh, else from KV.
+async fn load_rules(
+    env: &Env,
+    config: &Config,
+    key: &str,
+    now: f64,
+) -> Result<Rc<CompiledRules>, Unavailable> {
+    if let Some(rules) = cached_rules(config, key, now) {
+        return rules;
+    }
+    let text = match env.kv(&config.binding) {
+        Err(e) => Err(Unavailable::Failed(format!(
+            "KV binding {:?} is missing: {e}",
+            config.binding
+        ))),
+        Ok(kv) => match kv.get(key).cache_ttl(config.kv_cache_ttl).text().await {
+            Ok(Some(text)) => Ok(text),
+            Ok(None) => Err(Unavailable::Missing(format!(
+                "KV key {key:?} does not exist"
+            ))),
+            Err(e) => Err(Unavailable::Failed(format!(
+                "KV read of {key:?} failed: {e}"
+            ))),
+        },
+    };
+    LOADED.with_borrow_mut(|loaded| {
+        let unchanged = loaded
+            .get(key)
+            .filter(|l| l.text.as_deref() == text.as_deref().ok())
+            .map(|l| l.rules.clone());
+        let rules = match (&text, unchanged) {
+            (Ok(_), Some(rules)) => rules,
+            (Ok(text), None) => compile_logged(text).map_err(Unavailable::Failed),
+            (Err(e), _) => Err(e.clone()),
+        };
+        loaded.insert(
+            key.to_owned(),
+            Loaded {
+                loaded_at: now,
+                text: text.ok(),
+                rules: rules.clone(),
+            },
+        );
+        rules
+    })
+}
+
+/// The draft rules for a preview, falling back to the published ones when there is no draft.
+async fn load_preview_rules(
+    env: &Env,
+    config: &Config,
+    now: f64,
+) -> Result<Rc<CompiledRules>, Unavailable> {
+    match load_rules(env, config, &config.draft_key, now).await {
+        Err(Unavailable::Missing(_)) => load_rules(env, config, &config.key, now).await,
+        other => other,
+    }
+}
+
+/// Compiles a new rules version, logging each rule that is skipped.
+fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
+    let compiled = compile(text).map_err(|e| e.to_string())?;
+    for problem in &compiled.problems {
+        log_event(
+            "rule_skipped",
+            &problem.to_string(),
+            compiled.version.as_deref(),
+            "",
+        );
+    }
+    Ok(Rc::new(compiled))
+}

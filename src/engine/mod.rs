@@ -1,0 +1,13 @@
+//! The decision: which rules and experiments apply to one visitor on one page, and what changes.
+//!
+//! Pure: `(compiled rules, visitor attributes, path, now) -> Decision`. Time and randomness come
+//! in as arguments; the plan of edits it produces is what the renderer carries out.
+
+pub(crate) mod bucketing;
+mod decide;
+mod explain;
+mod plan;
+
+pub use decide::{Decision, Visit, decide};
+pub use explain::{AssignmentTrace, DEBUG_HEADER, RuleTrace, debug_header};
+pub use plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};

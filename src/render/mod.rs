@@ -1,0 +1,7 @@
+//! The bytes: the streaming rewriter that carries out a plan on a page as it arrives.
+
+mod edit;
+mod rewriter;
+mod text_replace;
+
+pub use rewriter::{MAX_PARSER_MEMORY, StreamRewriter, render};

@@ -1,0 +1,361 @@
+//! Streaming HTML rewriting with lol_html: actions, the rewriter settings and the chunk adapter.
+//!
+//! The adapter takes the origin's body chunk by chunk and returns what can be sent on at once,
+//! so the first bytes leave before the last ones arrive and memory does not grow with the page.
+//! If lol_html gives up mid-stream (its graceful bail-out), the rest of the page passes through
+//! unmodified: the visitor never gets a truncated page.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::str::FromStr;
+
+use lol_html::errors::RewritingError;
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{
+    AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, MemorySettings, OutputSink,
+    Selector, Settings,
+};
+
+use super::edit::{apply, rewrite_link};
+use super::text_replace;
+use crate::engine::Plan;
+
+/// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
+pub const MAX_PARSER_MEMORY: usize = 4 * 1024 * 1024;
+
+#[derive(Clone, Default)]
+struct SharedSink(Rc<RefCell<Vec<u8>>>);
+
+impl OutputSink for SharedSink {
+    fn handle_chunk(&mut self, chunk: &[u8]) {
+        self.0.borrow_mut().extend_from_slice(chunk);
+    }
+}
+
+/// Rewrites one HTML document chunk by chunk, failing open.
+pub struct StreamRewriter {
+    rewriter: Option<HtmlRewriter<'static, SharedSink>>,
+    out: SharedSink,
+    failure: Option<String>,
+}
+
+impl StreamRewriter {
+    /// Prepares a rewriter for one response, with the plan for its page.
+    ///
+    /// `charset` is the response's declared charset, if any; unsupported charsets make the
+    /// rewriter pass everything through unchanged (and report why through [`Self::failure`]).
+    pub fn new(plan: &Plan, charset: Option<&str>) -> Self {
+        let out = SharedSink::default();
+        let encoding = match charset {
+            None => Some(AsciiCompatibleEncoding::utf_8()),
+            Some(label) => encoding_rs_label(label),
+        };
+        let Some(encoding) = encoding else {
+            return Self {
+                rewriter: None,
+                out,
+                failure: charset.map(|c| format!("unsupported charset {c:?}; page passed through")),
+            };
+        };
+        let mut settings = Settings::new()
+            .with_encoding(encoding)
+            .with_adjust_charset_on_meta_tag(charset.is_none())
+            .with_strict(false)
+            .with_memory_settings(
+                MemorySettings::new()
+                    .with_max_allowed_memory_usage(MAX_PARSER_MEMORY)
+                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
+            )
+            .with_graceful_bail_out_on_content_handler_error(true);
+        for item in &plan.elements {
+            let edit = item.edit.clone();
+            let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+                apply(&edit, el);
+                Ok(())
+            });
+            settings = settings
+                .append_element_content_handler((Cow::Owned((*item.selector).clone()), handler));
+        }
+        if !plan.links.is_empty() {
+            let links = plan.links.clone();
+            let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+                rewrite_link(el, &links);
+                Ok(())
+            });
+            if let Some(selector) = builtin("a[href]") {
+                settings = settings.append_element_content_handler((selector, handler));
+            }
+        }
+        if !plan.head.is_empty() {
+            let nonce: Rc<RefCell<Option<String>>> = Rc::default();
+            let seen = Rc::clone(&nonce);
+            let capture = ElementContentHandlers::default().element(move |el: &mut Element| {
+                if seen.borrow().is_none() {
+                    *seen.borrow_mut() = el.get_attribute("nonce").filter(|n| !n.is_empty());
+                }
+                Ok(())
+            });
+            if let Some(selector) = builtin("script[nonce], style[nonce]") {
+                settings = settings.append_element_content_handler((selector, capture));
+            }
+            let head = plan.head.clone();
+            let inject = ElementContentHandlers::default().element(move |el: &mut Element| {
+                // The page's own scripts come inside <head>: read the nonce at its end tag.
+                let head = head.clone();
+                let nonce = Rc::clone(&nonce);
+                if let Some(handlers) = el.end_tag_handlers() {
+                    handlers.push(Box::new(move |end| {
+                        let html: String = head
+                            .iter()
+                            .map(|h| h.render(nonce.borrow().as_deref()))
+                            .collect();
+                        end.before(&html, ContentType::Html);
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            });
+            if let Some(selector) = builtin("head") {
+                settings = settings.append_element_content_handler((selector, inject));
+            }
+        }
+        if !plan.body_end.is_empty() {
+            let html: String = plan.body_end.concat();
+            let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+                el.append(&html, ContentType::Html);
+                Ok(())
+            });
+            if let Some(selector) = builtin("body") {
+                settings = settings.append_element_content_handler((selector, handler));
+            }
+        }
+        if !plan.text.is_empty() {
+            settings = text_replace::add_handlers(settings, plan.text.clone().into());
+        }
+        Self {
+            rewriter: Some(HtmlRewriter::new(settings, out.clone())),
+            out,
+            failure: None,
+        }
+    }
+
+    /// Feeds one chunk of the origin's body and returns the bytes ready to send.
+    pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        match self.rewriter.as_mut() {
+            Some(rewriter) => {
+                if let Err(e) = rewriter.write(chunk) {
+                    self.bail_out(&e);
+                }
+                self.take_output()
+            }
+            None => chunk.to_vec(),
+        }
+    }
+
+    /// Signals the end of the body and returns the last bytes to send.
+    pub fn end(&mut self) -> Vec<u8> {
+        if let Some(rewriter) = self.rewriter.take()
+            && let Err(e) = rewriter.end()
+        {
+            self.bail_out(&e);
+        }
+        self.take_output()
+    }
+
+    /// Why the rewriter stopped rewriting, if it did; the page was passed through from there.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    fn bail_out(&mut self, error: &RewritingError) {
+        // lol_html flushed every byte it held, unmodified; from here on we pass through.
+        self.rewriter = None;
+        self.failure = Some(format!("rewriting stopped mid-page: {error}"));
+    }
+
+    fn take_output(&mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.out.0.borrow_mut())
+    }
+}
+
+fn encoding_rs_label(label: &str) -> Option<AsciiCompatibleEncoding> {
+    encoding_rs::Encoding::for_label_no_replacement(label.trim().as_bytes())
+        .and_then(AsciiCompatibleEncoding::new)
+}
+
+/// A selector Veneer itself needs; these are constant and always parse.
+fn builtin(selector: &str) -> Option<Cow<'static, Selector>> {
+    Selector::from_str(selector).ok().map(Cow::Owned)
+}
+
+/// Rewrites a whole document at once (the CLI and tests); the edge uses [`StreamRewriter`].
+pub fn render(plan: &Plan, html: &[u8]) -> Vec<u8> {
+    let mut rewriter = StreamRewriter::new(plan, None);
+    let mut out = rewriter.write(html);
+    out.extend(rewriter.end());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{InsertPosition, parse_selector};
+    use crate::engine::{Edit, ElementEdit, HeadInjection, LinkRewrite};
+
+    fn edit(select: &str, edit: Edit) -> ElementEdit {
+        ElementEdit {
+            selector: Rc::new(parse_selector(select).unwrap()),
+            edit,
+        }
+    }
+
+    fn plan(elements: Vec<ElementEdit>) -> Plan {
+        Plan {
+            elements,
+            ..Plan::default()
+        }
+    }
+
+    fn run(plan: &Plan, html: &str) -> String {
+        String::from_utf8(render(plan, html.as_bytes())).unwrap()
+    }
+
+    fn insert(position: InsertPosition, content: &str, html: bool) -> Edit {
+        Edit::Insert {
+            position,
+            content: content.into(),
+            html,
+        }
+    }
+
+    #[test]
+    fn element_edits() {
+        let html =
+            r#"<div class="a"><p>old</p></div><img src="x.png" title="t"><i>gone</i><b>mid</b>"#;
+        let p = plan(vec![
+            edit(".a p", Edit::SetText("<new & text>".into())),
+            edit(
+                "img",
+                Edit::SetAttributes(vec![("alt".into(), "a \"q\"".into())]),
+            ),
+            edit("img", Edit::RemoveAttributes(vec!["title".into()])),
+            edit("i", Edit::Remove),
+            edit("b", insert(InsertPosition::Before, "<hr>", true)),
+            edit("b", insert(InsertPosition::After, "<br>", true)),
+            edit("b", insert(InsertPosition::Prepend, "[", true)),
+            edit("b", insert(InsertPosition::Append, "<]>", false)),
+            edit("div", insert(InsertPosition::Append, "<em>x</em>", true)),
+        ]);
+        assert_eq!(
+            run(&p, html),
+            r#"<div class="a"><p>&lt;new &amp; text&gt;</p><em>x</em></div><img src="x.png" alt="a &quot;q&quot;"><hr><b>[mid&lt;]&gt;</b><br>"#
+        );
+        let set_html = plan(vec![edit("p", Edit::SetHtml("<b>bold</b>".into()))]);
+        assert_eq!(run(&set_html, "<p>x</p>"), "<p><b>bold</b></p>");
+    }
+
+    #[test]
+    fn classes_styles_replace_and_unwrap() {
+        let p = plan(vec![
+            edit("p", Edit::AddClasses(vec!["sale".into(), "a".into()])),
+            edit("p", Edit::RemoveClasses(vec!["old".into()])),
+            edit(
+                "p",
+                Edit::SetStyle(vec![
+                    ("color".into(), "red".into()),
+                    ("margin".into(), "0".into()),
+                ]),
+            ),
+            edit("span", Edit::Unwrap),
+            edit("em", Edit::Replace("<strong>now</strong>".into())),
+        ]);
+        assert_eq!(
+            run(
+                &p,
+                r#"<p class="a old" style="color: blue; padding: 1px"><span>in</span><em>x</em></p>"#
+            ),
+            r#"<p class="a sale" style="color: red; padding: 1px; margin: 0">in<strong>now</strong></p>"#
+        );
+    }
+
+    #[test]
+    fn head_injection_reuses_the_page_nonce_and_body_end() {
+        let p = Plan {
+            head: vec![HeadInjection::new(
+                "<style>.x{}</style><SCRIPT src=/a.js></SCRIPT><meta name=a>",
+            )],
+            body_end: vec!["<div id=end></div>".into()],
+            ..Plan::default()
+        };
+        let page = r#"<html><head><script nonce="r4nd&quot;">1</script></head><body><p>x</p></body></html>"#;
+        assert_eq!(
+            run(&p, page),
+            r#"<html><head><script nonce="r4nd&quot;">1</script><style nonce="r4nd&quot;">.x{}</style><SCRIPT nonce="r4nd&quot;" src=/a.js></SCRIPT><meta name=a></head><body><p>x</p><div id=end></div></body></html>"#
+        );
+        let no_nonce = "<head><title>t</title></head>";
+        assert_eq!(
+            run(&p, no_nonce),
+            "<head><title>t</title><style>.x{}</style><SCRIPT src=/a.js></SCRIPT><meta name=a></head>"
+        );
+    }
+
+    #[test]
+    fn link_rewrites_add_parameters_once_and_keep_fragments() {
+        let p = Plan {
+            links: vec![LinkRewrite {
+                prefix: "/c/".into(),
+                add_query: vec![
+                    ("utm_source".into(), "veneer".into()),
+                    ("x".into(), "1".into()),
+                ],
+            }],
+            ..Plan::default()
+        };
+        assert_eq!(
+            run(
+                &p,
+                r##"<a href="/c/shoes#top">a</a><a href="/c/a?x=2">b</a><a href="/p/1">c</a>"##
+            ),
+            r##"<a href="/c/shoes?utm_source=veneer&x=1#top">a</a><a href="/c/a?x=2&utm_source=veneer">b</a><a href="/p/1">c</a>"##
+        );
+    }
+
+    #[test]
+    fn unsupported_charset_passes_through() {
+        let p = plan(vec![edit("p", Edit::Remove)]);
+        let mut r = StreamRewriter::new(&p, Some("utf-16le"));
+        assert_eq!(r.write(b"<p>x</p>"), b"<p>x</p>");
+        assert!(r.end().is_empty());
+        assert_eq!(
+            r.failure(),
+            Some("unsupported charset \"utf-16le\"; page passed through")
+        );
+    }
+
+    #[test]
+    fn memory_bail_out_passes_the_rest_through_unmodified() {
+        let p = plan(vec![edit("p", Edit::SetText("new".into()))]);
+        let huge = format!(
+            "<p>a</p><p data-x=\"{}\">b</p>",
+            "y".repeat(MAX_PARSER_MEMORY + 10)
+        );
+        let mut r = StreamRewriter::new(&p, None);
+        let mut out = Vec::new();
+        for chunk in huge.as_bytes().chunks(64 * 1024) {
+            out.extend(r.write(chunk));
+        }
+        out.extend(r.end());
+        assert!(
+            r.failure()
+                .unwrap()
+                .starts_with("rewriting stopped mid-page")
+        );
+        let expected = huge.replacen("<p>a</p>", "<p>new</p>", 1);
+        assert_eq!(out.len(), expected.len());
+        assert!(
+            out == expected.as_bytes(),
+            "output differs from the expected fail-open page"
+        );
+    }
+}

@@ -1,0 +1,19 @@
+//! Who is this visitor: the URL, cookies, headers, user agent, session and signed values of one
+//! request, read without I/O and with bounded work on hostile input.
+
+mod attributes;
+mod cookies;
+mod query;
+mod session;
+mod signing;
+mod text;
+mod url;
+mod user_agent;
+
+pub use attributes::{ContextSettings, Geo, RequestFacts, attributes};
+pub use session::{
+    ASSIGNMENTS_COOKIE, FORCE_PARAM, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, Preview,
+    PreviewState, RequestInput, Session, SessionInput,
+};
+pub use signing::{make_preview_token, parse_duration, rfc3339_utc};
+pub use url::{UrlParts, decoded_path, split_url};
