@@ -38,20 +38,21 @@ use rule::compile_rule;
 use settings::compile_settings;
 use targeting::Known;
 
-pub use actions::{Action, CookieSpec, ElementOp, InsertPosition};
+pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
-pub use experiments::{Experiment, Namespace, Status, Variation, is_simple_id};
-pub use names::{is_token, is_url_attribute};
-pub use operations::{ELEMENT_OPERATIONS, PAGE_OPERATIONS, ValueKind};
-pub use pages::{PageIndex, PagePattern};
+pub use experiments::{Experiment, Namespace, Status};
+pub use names::is_url_attribute;
+pub use pages::PageIndex;
 pub use rule::CompiledRule;
-pub use schedule::Schedule;
 pub use schema::schema;
-pub use selector::parse_selector;
+#[cfg(test)]
+pub(crate) use selector::parse_selector;
 pub use settings::Settings;
 pub use template::{Escape, Template, push_escaped};
+pub(crate) use text_pattern::REGEX_SCAN_BASE;
+#[cfg(test)]
+pub(crate) use text_pattern::REGEX_SCAN_PER_BYTE;
 pub use text_pattern::TextReplacement;
-pub(crate) use text_pattern::{REGEX_SCAN_BASE, REGEX_SCAN_PER_BYTE};
 
 /// Why a whole document was refused (nothing from it can run).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! Compiling whole-page actions: head and body injection, text replacement, links, headers, cookies, redirects.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::actions::{Action, CookieSpec};
 use super::element_actions::compile_map;

@@ -1,15 +1,22 @@
+//! Deployment settings, read once per isolate from `wrangler.toml` vars.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::Env;
+
 /// Deployment settings, read from `wrangler.toml` vars.
-struct Config {
+pub(super) struct Config {
     /// `ORIGIN`'s scheme and authority (`https://origin.example:8443`); `Err` when it is set
     /// but not a URL.
-    origin: Option<Result<String, String>>,
-    drill_path: Option<String>,
-    drill_stream_path: Option<String>,
-    binding: String,
-    key: String,
-    draft_key: String,
-    isolate_ttl_ms: f64,
-    kv_cache_ttl: u64,
+    pub(super) origin: Option<Result<String, String>>,
+    pub(super) drill_path: Option<String>,
+    pub(super) drill_stream_path: Option<String>,
+    pub(super) binding: String,
+    pub(super) key: String,
+    pub(super) draft_key: String,
+    pub(super) isolate_ttl_ms: f64,
+    pub(super) kv_cache_ttl: u64,
 }
 
 impl Config {
@@ -50,6 +57,6 @@ thread_local! {
     static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
 }
 
-fn config(env: &Env) -> Rc<Config> {
+pub(super) fn config(env: &Env) -> Rc<Config> {
     CONFIG.with_borrow_mut(|c| Rc::clone(c.get_or_insert_with(|| Rc::new(Config::from_env(env)))))
 }

@@ -1,38 +1,27 @@
-//! The Workers glue: fetch handler, origin fetch, rules from KV, streaming response.
-//!
-//! This is the only module that touches the `worker` crate, KV, the clock or the network. It
-//! fails open everywhere: when anything goes wrong the visitor gets the origin's own response.
+//! The fetch handler: what passes straight through, and the personalized path (rules, visitor,
+//! decision, origin, rewritten response).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-use std::rc::Rc;
-
-use std::pin::Pin;
-
-use futures_util::TryStreamExt;
-use futures_util::io::{AsyncRead, AsyncReadExt};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use js_sys::Promise;
-use serde_json::json;
-use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, ReadableStream, Request, RequestInit, RequestRedirect, ResponseInit};
-use worker::{Env, console_log};
+use web_sys::{Headers, Request, ResponseInit};
+use worker::Env;
 
 use chrono::{DateTime, Utc};
 
-use crate::context::{
-    ContextSettings, Geo, RequestFacts, UrlParts, attributes, decoded_path, split_url,
-};
-use crate::decide::{Decision, Visit, decide};
+use super::config::{Config, config};
+use super::origin::{OriginRequest, forward, origin_request, origin_response, send};
+use super::rules_cache::{cached_rules, load_preview_rules, load_rules};
+use super::runtime::{header_map, js_headers, log_event, random_bytes};
+use super::stream::{StreamInfo, rewrite_stream};
+use crate::document::{CompiledRules, Status};
+use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
 use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
-use crate::rewrite::StreamRewriter;
-use crate::rules::{CompiledRules, compile};
-use crate::session::{
-    DEBUG_HEADER, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput,
-    Session, SessionInput, debug_header,
+use crate::render::StreamRewriter;
+use crate::request::{
+    ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
+    RequestInput, Session, SessionInput, attributes, decoded_path, split_url,
 };
 
 /// The visitor attributes of a request, from its URL, headers and the runtime's `cf` data.
@@ -257,7 +246,7 @@ async fn personalize(
     let identify = rules
         .experiments
         .iter()
-        .any(|e| e.status == crate::rules::Status::Running);
+        .any(|e| e.status == Status::Running);
     let secret = if identify && !may_preview {
         read_secret()
     } else {
@@ -297,7 +286,7 @@ async fn personalize(
     let mut decision = decide(&rules, &visit, false);
     if let Some((status, location)) = decision.redirect.clone() {
         // The rule's own headers and cookies, and the session's, go with the redirect too.
-        let mut cookies = session.cookies(&input, &decision);
+        let mut cookies = session.cookies(&input, &decision.remembered());
         cookies.extend(decision.cookies.iter().cloned());
         return redirect_response(status, &location, &decision.headers, &cookies);
     }
@@ -307,7 +296,7 @@ async fn personalize(
     };
     // An unreachable origin gives a plain 502, which is passed through like any non-200.
     let response = origin_response(response, &path)?;
-    let mut extra = session.cookies(&input, &decision);
+    let mut extra = session.cookies(&input, &decision.remembered());
     let debug = session.in_preview().then(|| {
         decision.plan.body_end.push(PREVIEW_BADGE.to_owned());
         debug_header(&decision, &rules.problems)
@@ -403,5 +392,3 @@ fn respond(
     };
     web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
 }
-/// The size of the reused input and output buffers of a rewritten stream.
-const STREAM_BUFFER: usize = 64 * 1024;

@@ -1,17 +1,31 @@
+//! The origin fetch: the visitor's request sent on (route mode) or to `ORIGIN`, and the 502 when
+//! the origin cannot be reached.
+
+use js_sys::Promise;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestInit, RequestRedirect, ResponseInit};
+
+use super::config::Config;
+use super::runtime::{js_message, log_event};
+use crate::request::UrlParts;
+
 /// The origin request, as the arguments of the runtime's `fetch`.
-struct OriginRequest {
+pub(super) struct OriginRequest {
     /// The visitor's own request (route mode) or the URL under `ORIGIN`.
-    target: OriginTarget,
-    init: RequestInit,
+    pub(super) target: OriginTarget,
+    pub(super) init: RequestInit,
 }
 
-enum OriginTarget {
+pub(super) enum OriginTarget {
     Request(Request),
     Url(String),
 }
 
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
-fn origin_request(
+pub(super) fn origin_request(
     req: &Request,
     method: &str,
     config: &Config,
@@ -48,7 +62,7 @@ fn origin_request(
 
 /// Starts the origin fetch: the runtime's own promise of the origin's response object (status
 /// text, `webSocket`, `cf` and body untouched, nothing copied).
-fn start_fetch(origin: &OriginRequest) -> Promise {
+pub(super) fn start_fetch(origin: &OriginRequest) -> Promise {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     match &origin.target {
         OriginTarget::Request(r) => global.fetch_with_request_and_init(r, &origin.init),
@@ -57,13 +71,13 @@ fn start_fetch(origin: &OriginRequest) -> Promise {
 }
 
 /// The origin's response, awaited.
-async fn send(origin: &OriginRequest) -> Result<web_sys::Response, JsValue> {
+pub(super) async fn send(origin: &OriginRequest) -> Result<web_sys::Response, JsValue> {
     JsFuture::from(start_fetch(origin)).await?.dyn_into()
 }
 
 /// The origin's response as the visitor's, without awaiting anything here: the runtime's fetch
 /// promise, with a plain 502 (and a log line) should the origin be unreachable.
-fn forward(origin: &OriginRequest, path: String) -> Promise {
+pub(super) fn forward(origin: &OriginRequest, path: String) -> Promise {
     UNREACHABLE.with(|on_error| {
         let on_error: &js_sys::Function = on_error.as_ref().unchecked_ref();
         start_fetch(origin)
@@ -91,7 +105,7 @@ thread_local! {
 }
 
 /// The origin's response, or a plain 502 (and a log line) when it could not be reached.
-fn origin_response(
+pub(super) fn origin_response(
     response: Result<web_sys::Response, JsValue>,
     path: &str,
 ) -> Result<web_sys::Response, JsValue> {

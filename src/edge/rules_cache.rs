@@ -1,13 +1,25 @@
+//! Rules from KV, compiled once per document text and kept per isolate for a while.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use worker::Env;
+
+use super::config::Config;
+use super::runtime::log_event;
+use crate::document::{CompiledRules, compile};
+
 /// Rules as loaded for this isolate: compiled once per document text, kept for a while.
-struct Loaded {
-    loaded_at: f64,
-    text: Option<String>,
-    rules: Result<Rc<CompiledRules>, Unavailable>,
+pub(super) struct Loaded {
+    pub(super) loaded_at: f64,
+    pub(super) text: Option<String>,
+    pub(super) rules: Result<Rc<CompiledRules>, Unavailable>,
 }
 
 /// Why no rules could be used.
 #[derive(Debug, Clone)]
-enum Unavailable {
+pub(super) enum Unavailable {
     /// The key does not exist.
     Missing(String),
     /// Anything else: binding, KV error, invalid document.
@@ -15,7 +27,7 @@ enum Unavailable {
 }
 
 impl Unavailable {
-    fn message(&self) -> &str {
+    pub(super) fn message(&self) -> &str {
         match self {
             Self::Missing(m) | Self::Failed(m) => m,
         }
@@ -28,7 +40,7 @@ thread_local! {
 }
 
 /// The rules this isolate holds for `key`, if they are still fresh.
-fn cached_rules(
+pub(super) fn cached_rules(
     config: &Config,
     key: &str,
     now: f64,
@@ -42,7 +54,7 @@ fn cached_rules(
 }
 
 /// The compiled rules under `key`: from isolate memory while fresh, else from KV.
-async fn load_rules(
+pub(super) async fn load_rules(
     env: &Env,
     config: &Config,
     key: &str,
@@ -89,7 +101,7 @@ async fn load_rules(
 }
 
 /// The draft rules for a preview, falling back to the published ones when there is no draft.
-async fn load_preview_rules(
+pub(super) async fn load_preview_rules(
     env: &Env,
     config: &Config,
     now: f64,
@@ -101,7 +113,7 @@ async fn load_preview_rules(
 }
 
 /// Compiles a new rules version, logging each rule that is skipped.
-fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
+pub(super) fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
     let compiled = compile(text).map_err(|e| e.to_string())?;
     for problem in &compiled.problems {
         log_event(

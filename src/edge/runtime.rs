@@ -1,10 +1,18 @@
+//! Small bridges to the runtime: headers both ways, random bytes, error messages, log lines.
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+use serde_json::json;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Headers;
+use worker::console_log;
+
 /// Writes one structured log line (JSON) about something that went wrong or was skipped.
-fn log_event(event: &str, detail: &str, version: Option<&str>, path: &str) {
+pub(super) fn log_event(event: &str, detail: &str, version: Option<&str>, path: &str) {
     let line = json!({ "veneer": event, "detail": detail, "rules_version": version, "path": path });
     console_log!("{line}");
 }
 
-fn header_map(headers: &Headers) -> Option<HeaderMap> {
+pub(super) fn header_map(headers: &Headers) -> Option<HeaderMap> {
     let mut map = HeaderMap::new();
     for entry in headers.entries() {
         let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
@@ -15,7 +23,7 @@ fn header_map(headers: &Headers) -> Option<HeaderMap> {
     Some(map)
 }
 
-fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
+pub(super) fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
     let headers = Headers::new()?;
     for (name, value) in map {
         let value = value
@@ -28,7 +36,7 @@ fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
 
 /// 16 random bytes from the runtime's crypto (zeros only if it is unavailable, which the
 /// Workers runtime never is; ids stay valid either way).
-fn random_bytes() -> [u8; 16] {
+pub(super) fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
     let global = js_sys::global();
     let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).unwrap_or_default();
@@ -45,7 +53,7 @@ fn random_bytes() -> [u8; 16] {
 }
 
 /// The message of a JavaScript error (or whatever was thrown), for a log line.
-fn js_message(e: &JsValue) -> String {
+pub(super) fn js_message(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())

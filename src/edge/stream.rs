@@ -1,3 +1,20 @@
+//! The rewritten body: the origin's stream through the rewriter into the runtime's native pipe.
+
+use std::pin::Pin;
+
+use futures_util::TryStreamExt;
+use futures_util::io::{AsyncRead, AsyncReadExt};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::ReadableStream;
+
+use super::runtime::{js_message, log_event};
+use crate::render::StreamRewriter;
+
+/// The size of the reused input and output buffers of a rewritten stream.
+const STREAM_BUFFER: usize = 64 * 1024;
+
 #[wasm_bindgen]
 extern "C" {
     /// The Workers runtime's native byte pipe: what is written comes out of `readable`, each
@@ -12,16 +29,16 @@ extern "C" {
 }
 
 /// What a rewritten stream logs with, and whether it is an operator's mid-stream crash drill.
-struct StreamInfo {
-    version: Option<String>,
-    path: String,
-    crash_drill: bool,
+pub(super) struct StreamInfo {
+    pub(super) version: Option<String>,
+    pub(super) path: String,
+    pub(super) crash_drill: bool,
 }
 
 /// Pipes the origin's body through the rewriter into a native pipe that the visitor reads.
 /// Input (a BYOB reader) and output each go through one reused buffer, so memory stays flat
 /// whatever the page's size: no chunk is left behind for the garbage collector.
-fn rewrite_stream(
+pub(super) fn rewrite_stream(
     body: ReadableStream,
     rewriter: StreamRewriter,
     ctx: &worker::worker_sys::Context,
@@ -52,7 +69,7 @@ fn rewrite_stream(
 }
 
 /// Reads, rewrites and writes until the page ends, the origin fails or the visitor leaves.
-async fn pump(
+pub(super) async fn pump(
     mut input: Pin<Box<dyn AsyncRead>>,
     writer: web_sys::WritableStreamDefaultWriter,
     mut rewriter: StreamRewriter,

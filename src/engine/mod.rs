@@ -9,5 +9,7 @@ mod explain;
 mod plan;
 
 pub use decide::{Decision, Visit, decide};
-pub use explain::{AssignmentTrace, DEBUG_HEADER, RuleTrace, debug_header};
-pub use plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
+pub use explain::{AssignmentTrace, DEBUG_HEADER, debug_header};
+pub use plan::{Edit, LinkRewrite, Plan};
+#[cfg(test)]
+pub(crate) use plan::{ElementEdit, HeadInjection};

@@ -4,4 +4,4 @@ mod edit;
 mod rewriter;
 mod text_replace;
 
-pub use rewriter::{MAX_PARSER_MEMORY, StreamRewriter, render};
+pub use rewriter::{StreamRewriter, render};

@@ -12,8 +12,7 @@ mod user_agent;
 
 pub use attributes::{ContextSettings, Geo, RequestFacts, attributes};
 pub use session::{
-    ASSIGNMENTS_COOKIE, FORCE_PARAM, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, Preview,
-    PreviewState, RequestInput, Session, SessionInput,
+    PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput, Session, SessionInput,
 };
 pub use signing::{make_preview_token, parse_duration, rfc3339_utc};
 pub use url::{UrlParts, decoded_path, split_url};
