@@ -81,11 +81,18 @@ fn validate(args: &[String]) -> Result<(), String> {
         return Err(format!("validate takes one file\n{USAGE}"));
     };
     let rules = load(path)?;
-    let actions: usize = rules.rules.iter().map(|r| r.actions.len()).sum();
+    let actions: usize = rules.rules.iter().map(|r| r.actions.len()).sum::<usize>()
+        + rules
+            .experiments
+            .iter()
+            .flat_map(|e| &e.variations)
+            .map(|v| v.actions.len())
+            .sum::<usize>();
     println!(
-        "{path}: ok, version {}, {} rule(s), {} audience(s), {actions} action(s)",
+        "{path}: ok, version {}, {} rule(s), {} experiment(s), {} audience(s), {actions} action(s)",
         rules.version.as_deref().unwrap_or("(none)"),
         rules.rules.len(),
+        rules.experiments.len(),
         rules.audiences.len(),
     );
     Ok(())

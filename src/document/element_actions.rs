@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::actions::{Action, ElementOp, InsertPosition};
 use super::names::{is_attribute_name, is_class, is_css_property, is_removable_attribute};
-use super::operations::{ELEMENT_OPERATIONS, PAGE_OPERATIONS, names};
+use super::operations::{ELEMENT_OPERATIONS, ElementOperation, Operation, PAGE_OPERATIONS, names};
 use super::page_actions::compile_page_action;
 use super::reader::Checker;
 use super::selector::parse_selector;
@@ -29,17 +29,19 @@ pub(super) fn compile_action(
     };
     let element_op = ELEMENT_OPERATIONS
         .iter()
-        .filter(|(k, _, _)| action.contains_key(*k));
+        .filter(|(k, ..)| action.contains_key(*k))
+        .map(|(k, op, ..)| (*k, Operation::Element(*op)));
     let page_op = PAGE_OPERATIONS
         .iter()
-        .filter(|(k, _, _)| action.contains_key(*k));
-    let present: Vec<&str> = element_op.chain(page_op).map(|(k, _, _)| *k).collect();
+        .filter(|(k, ..)| action.contains_key(*k))
+        .map(|(k, op, ..)| (*k, Operation::Page(*op)));
+    let present: Vec<(&str, Operation)> = element_op.chain(page_op).collect();
     let is_element = action.contains_key("select");
     let mut known = vec!["select"];
-    known.extend(ELEMENT_OPERATIONS.iter().map(|(k, _, _)| *k));
-    known.extend(PAGE_OPERATIONS.iter().map(|(k, _, _)| *k));
+    known.extend(ELEMENT_OPERATIONS.iter().map(|(k, ..)| *k));
+    known.extend(PAGE_OPERATIONS.iter().map(|(k, ..)| *k));
     check.unknown_fields(action, path, &known);
-    let op_name = match present.as_slice() {
+    let (op_name, operation) = match present.as_slice() {
         [one] => *one,
         [] => {
             check.push(
@@ -53,11 +55,12 @@ pub(super) fn compile_action(
             return None;
         }
         many => {
+            let found: Vec<&str> = many.iter().map(|(k, _)| *k).collect();
             check.push(
                 path,
                 format!(
                     "expected exactly one operation per action, found {}",
-                    many.join(", ")
+                    found.join(", ")
                 ),
             );
             return None;
@@ -65,29 +68,29 @@ pub(super) fn compile_action(
     };
     let raw = &action[op_name];
     let at = path.key(op_name);
-    let is_page_op = PAGE_OPERATIONS.iter().any(|(k, _, _)| *k == op_name);
-    if is_page_op && is_element {
-        check.push(
-            path.key("select"),
-            format!("{op_name} applies to the whole page and takes no \"select\""),
-        );
-        return None;
-    }
-    if !is_page_op && !is_element {
-        check.push(
-            path,
-            "missing field \"select\" (the CSS selector of the elements to change)",
-        );
-        return None;
-    }
-    if is_page_op {
-        return compile_page_action(op_name, raw, &at, settings, check);
-    }
+    let operation = match operation {
+        Operation::Page(_) if is_element => {
+            check.push(
+                path.key("select"),
+                format!("{op_name} applies to the whole page and takes no \"select\""),
+            );
+            return None;
+        }
+        Operation::Page(op) => return compile_page_action(op, raw, &at, settings, check),
+        Operation::Element(_) if !is_element => {
+            check.push(
+                path,
+                "missing field \"select\" (the CSS selector of the elements to change)",
+            );
+            return None;
+        }
+        Operation::Element(op) => op,
+    };
     let select = check.string(&action["select"], &path.key("select"))?;
     let selector = parse_selector(select)
         .map_err(|e| check.push(path.key("select"), e))
         .ok();
-    let op = compile_element_op(op_name, raw, &at, check)?;
+    let op = compile_element_op(operation, raw, &at, check)?;
     Some(Action::Element {
         select: select.to_owned(),
         selector: Rc::new(selector?),
@@ -96,13 +99,18 @@ pub(super) fn compile_action(
 }
 
 fn compile_element_op(
-    name: &str,
+    operation: ElementOperation,
     raw: &Value,
     at: &JsonPath,
     check: &mut Checker,
 ) -> Option<ElementOp> {
     let insert = |position, html, check: &mut Checker| {
-        Some(ElementOp::Insert(position, check.template(raw, at)?, html))
+        let content = if html {
+            check.html_template(raw, at)?
+        } else {
+            check.template(raw, at)?
+        };
+        Some(ElementOp::Insert(position, content, html))
     };
     let yes = |check: &mut Checker| {
         if raw == &Value::Bool(true) {
@@ -112,55 +120,55 @@ fn compile_element_op(
             None
         }
     };
-    Some(match name {
-        "set_text" => ElementOp::SetText(check.template(raw, at)?),
-        "set_html" => ElementOp::SetHtml(check.template(raw, at)?),
-        "set_attribute" => ElementOp::SetAttributes(lowercase_names(compile_map(
+    Some(match operation {
+        ElementOperation::SetText => ElementOp::SetText(check.template(raw, at)?),
+        ElementOperation::SetHtml => ElementOp::SetHtml(check.html_template(raw, at)?),
+        ElementOperation::SetAttribute => ElementOp::SetAttributes(lowercase_names(compile_map(
             raw,
             at,
             check,
             is_attribute_name,
             "an attribute name (letters, digits, \"-\", \"_\", \":\", \".\"; event handlers such as onclick are not allowed)",
         )?)),
-        "set_style" => ElementOp::SetStyle(lowercase_names(compile_map(
+        ElementOperation::SetStyle => ElementOp::SetStyle(lowercase_names(compile_map(
             raw,
             at,
             check,
             is_css_property,
             "a CSS property name like \"background-color\"",
         )?)),
-        "remove_attribute" => ElementOp::RemoveAttributes(names_of(
+        ElementOperation::RemoveAttribute => ElementOp::RemoveAttributes(names_of(
             raw,
             at,
             check,
             is_removable_attribute,
             "an attribute name",
         )?),
-        "add_class" => ElementOp::AddClasses(names_of(
+        ElementOperation::AddClass => ElementOp::AddClasses(names_of(
             raw,
             at,
             check,
             is_class,
             "a class name without spaces",
         )?),
-        "remove_class" => ElementOp::RemoveClasses(names_of(
+        ElementOperation::RemoveClass => ElementOp::RemoveClasses(names_of(
             raw,
             at,
             check,
             is_class,
             "a class name without spaces",
         )?),
-        "insert_before" => return insert(InsertPosition::Before, true, check),
-        "insert_after" => return insert(InsertPosition::After, true, check),
-        "prepend" => return insert(InsertPosition::Prepend, true, check),
-        "append" => return insert(InsertPosition::Append, true, check),
-        "insert_text_before" => return insert(InsertPosition::Before, false, check),
-        "insert_text_after" => return insert(InsertPosition::After, false, check),
-        "prepend_text" => return insert(InsertPosition::Prepend, false, check),
-        "append_text" => return insert(InsertPosition::Append, false, check),
-        "remove" => yes(check).map(|()| ElementOp::Remove)?,
-        "unwrap" => yes(check).map(|()| ElementOp::Unwrap)?,
-        _ => ElementOp::Replace(check.template(raw, at)?),
+        ElementOperation::InsertBefore => return insert(InsertPosition::Before, true, check),
+        ElementOperation::InsertAfter => return insert(InsertPosition::After, true, check),
+        ElementOperation::Prepend => return insert(InsertPosition::Prepend, true, check),
+        ElementOperation::Append => return insert(InsertPosition::Append, true, check),
+        ElementOperation::InsertTextBefore => return insert(InsertPosition::Before, false, check),
+        ElementOperation::InsertTextAfter => return insert(InsertPosition::After, false, check),
+        ElementOperation::PrependText => return insert(InsertPosition::Prepend, false, check),
+        ElementOperation::AppendText => return insert(InsertPosition::Append, false, check),
+        ElementOperation::Remove => yes(check).map(|()| ElementOp::Remove)?,
+        ElementOperation::Unwrap => yes(check).map(|()| ElementOp::Unwrap)?,
+        ElementOperation::Replace => ElementOp::Replace(check.html_template(raw, at)?),
     })
 }
 

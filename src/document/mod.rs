@@ -9,6 +9,7 @@ mod actions;
 mod audiences;
 mod element_actions;
 mod experiments;
+mod fragment;
 mod names;
 mod operations;
 mod page_actions;
@@ -132,6 +133,28 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Records the `id` of a rule or experiment (valid or not) and says whether it is the first
+/// with that id; a repeat is a problem at its `id`.
+fn unique_id(
+    value: &Value,
+    path: &JsonPath,
+    what: &str,
+    seen: &mut HashSet<String>,
+    check: &mut Checker,
+) -> bool {
+    let Some(id) = value.get("id").and_then(Value::as_str) else {
+        return true;
+    };
+    if seen.insert(id.to_owned()) {
+        return true;
+    }
+    check.push(
+        path.key("id"),
+        format!("duplicate {what} id {id:?}; ids must be unique"),
+    );
+    false
+}
+
 /// Top-level fields of a document.
 pub(super) const DOCUMENT_FIELDS: &[&str] = &[
     "version",
@@ -166,13 +189,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     };
     let settings = compile_settings(doc.get("settings"), &mut fatal);
     let rules = match doc.get("rules") {
-        None => {
-            fatal.push(
-                JsonPath::root(),
-                "missing field \"rules\" (a list of rules)",
-            );
-            &[][..]
-        }
+        None => &[][..],
         Some(Value::Array(rules)) => rules.as_slice(),
         Some(other) => {
             fatal.push(
@@ -230,19 +247,17 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     };
     let mut compiled = Vec::new();
     let mut ids = HashSet::new();
-    for (i, rule) in rules.iter().enumerate() {
+    for (i, value) in rules.iter().enumerate() {
         let path = JsonPath::root().key("rules").index(i);
         let before = check.problems.len();
-        let rule = compile_rule(rule, &path, &known, &mut check);
-        if let Some(rule) = rule.filter(|_| check.problems.len() == before) {
-            if ids.insert(rule.id.clone()) {
-                compiled.push(rule);
-            } else {
-                check.push(
-                    path.key("id"),
-                    format!("duplicate rule id {:?}; ids must be unique", rule.id),
-                );
-            }
+        let rule = compile_rule(value, &path, &known, &mut check);
+        let valid = check.problems.len() == before;
+        // A rule with problems of its own still takes part in the checks across rules.
+        if unique_id(value, &path, "rule", &mut ids, &mut check)
+            && valid
+            && let Some(rule) = rule
+        {
+            compiled.push(rule);
         }
     }
     // Stable: equal priorities keep document order.
@@ -251,19 +266,16 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
 
     let mut experiments = Vec::new();
     let mut experiment_ids = HashSet::new();
-    for (i, e) in experiment_values.iter().enumerate() {
+    for (i, value) in experiment_values.iter().enumerate() {
         let path = JsonPath::root().key("experiments").index(i);
         let before = check.problems.len();
-        let experiment = compile_experiment(e, &path, &known, &mut check);
-        if let Some(e) = experiment.filter(|_| check.problems.len() == before) {
-            if experiment_ids.insert(e.id.clone()) {
-                experiments.push(e);
-            } else {
-                check.push(
-                    path.key("id"),
-                    format!("duplicate experiment id {:?}; ids must be unique", e.id),
-                );
-            }
+        let experiment = compile_experiment(value, &path, &known, &mut check);
+        let valid = check.problems.len() == before;
+        if unique_id(value, &path, "experiment", &mut experiment_ids, &mut check)
+            && valid
+            && let Some(e) = experiment
+        {
+            experiments.push(e);
         }
     }
     let experiment_index = PageIndex::new(experiments.iter().map(|e| e.pages.as_slice()));

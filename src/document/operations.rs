@@ -17,110 +17,230 @@ pub enum ValueKind {
     Object,
 }
 
-/// Operations on selected elements: name, value kind, one-line description.
-pub const ELEMENT_OPERATIONS: &[(&str, ValueKind, &str)] = &[
-    ("set_text", ValueKind::Text, "replace the content with text"),
-    ("set_html", ValueKind::Html, "replace the content with HTML"),
+/// An operation on selected elements; matches over it are exhaustive, so a new operation
+/// cannot silently compile as another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElementOperation {
+    /// `set_text`: replace the content with text.
+    SetText,
+    /// `set_html`: replace the content with HTML.
+    SetHtml,
+    /// `set_attribute`: set attributes (name to value).
+    SetAttribute,
+    /// `remove_attribute`: remove attributes.
+    RemoveAttribute,
+    /// `add_class`: add classes.
+    AddClass,
+    /// `remove_class`: remove classes.
+    RemoveClass,
+    /// `set_style`: set inline style properties (property to value).
+    SetStyle,
+    /// `insert_before`: insert HTML before the element.
+    InsertBefore,
+    /// `insert_after`: insert HTML after the element.
+    InsertAfter,
+    /// `prepend`: insert HTML at the start of the content.
+    Prepend,
+    /// `append`: insert HTML at the end of the content.
+    Append,
+    /// `insert_text_before`: insert text before the element.
+    InsertTextBefore,
+    /// `insert_text_after`: insert text after the element.
+    InsertTextAfter,
+    /// `prepend_text`: insert text at the start of the content.
+    PrependText,
+    /// `append_text`: insert text at the end of the content.
+    AppendText,
+    /// `remove`: remove the element and its content.
+    Remove,
+    /// `replace`: replace the element with HTML.
+    Replace,
+    /// `unwrap`: remove the element's tags, keep its content.
+    Unwrap,
+}
+
+/// An operation on the whole page or response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageOperation {
+    /// `inject_head`: add HTML at the end of <head> (scripts and styles get the page's CSP nonce).
+    InjectHead,
+    /// `append_body`: add HTML at the end of <body>.
+    AppendBody,
+    /// `replace_text`: find and replace text: {"find"|"regex": ..., "with": ...}.
+    ReplaceText,
+    /// `rewrite_links`: add query parameters to links: {"prefix": "/c/", "add_query": {...}}.
+    RewriteLinks,
+    /// `set_header`: set response headers (name to value).
+    SetHeader,
+    /// `set_cookie`: set a cookie: {"name", "value", "max_age"?, "path"?}.
+    SetCookie,
+    /// `redirect`: redirect: {"to": "/sale", "status": 302}.
+    Redirect,
+}
+
+/// Either kind of operation, as found in an action object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// An operation on the elements `select` matches.
+    Element(ElementOperation),
+    /// An operation on the whole page or response.
+    Page(PageOperation),
+}
+
+/// Operations on selected elements: name, operation, value kind, one-line description.
+pub const ELEMENT_OPERATIONS: &[(&str, ElementOperation, ValueKind, &str)] = &[
+    (
+        "set_text",
+        ElementOperation::SetText,
+        ValueKind::Text,
+        "replace the content with text",
+    ),
+    (
+        "set_html",
+        ElementOperation::SetHtml,
+        ValueKind::Html,
+        "replace the content with HTML",
+    ),
     (
         "set_attribute",
+        ElementOperation::SetAttribute,
         ValueKind::Map,
         "set attributes (name to value)",
     ),
-    ("remove_attribute", ValueKind::Names, "remove attributes"),
-    ("add_class", ValueKind::Names, "add classes"),
-    ("remove_class", ValueKind::Names, "remove classes"),
+    (
+        "remove_attribute",
+        ElementOperation::RemoveAttribute,
+        ValueKind::Names,
+        "remove attributes",
+    ),
+    (
+        "add_class",
+        ElementOperation::AddClass,
+        ValueKind::Names,
+        "add classes",
+    ),
+    (
+        "remove_class",
+        ElementOperation::RemoveClass,
+        ValueKind::Names,
+        "remove classes",
+    ),
     (
         "set_style",
+        ElementOperation::SetStyle,
         ValueKind::Map,
         "set inline style properties (property to value)",
     ),
     (
         "insert_before",
+        ElementOperation::InsertBefore,
         ValueKind::Html,
         "insert HTML before the element",
     ),
     (
         "insert_after",
+        ElementOperation::InsertAfter,
         ValueKind::Html,
         "insert HTML after the element",
     ),
     (
         "prepend",
+        ElementOperation::Prepend,
         ValueKind::Html,
         "insert HTML at the start of the content",
     ),
     (
         "append",
+        ElementOperation::Append,
         ValueKind::Html,
         "insert HTML at the end of the content",
     ),
     (
         "insert_text_before",
+        ElementOperation::InsertTextBefore,
         ValueKind::Text,
         "insert text before the element",
     ),
     (
         "insert_text_after",
+        ElementOperation::InsertTextAfter,
         ValueKind::Text,
         "insert text after the element",
     ),
     (
         "prepend_text",
+        ElementOperation::PrependText,
         ValueKind::Text,
         "insert text at the start of the content",
     ),
     (
         "append_text",
+        ElementOperation::AppendText,
         ValueKind::Text,
         "insert text at the end of the content",
     ),
     (
         "remove",
+        ElementOperation::Remove,
         ValueKind::True,
         "remove the element and its content",
     ),
-    ("replace", ValueKind::Html, "replace the element with HTML"),
+    (
+        "replace",
+        ElementOperation::Replace,
+        ValueKind::Html,
+        "replace the element with HTML",
+    ),
     (
         "unwrap",
+        ElementOperation::Unwrap,
         ValueKind::True,
         "remove the element's tags, keep its content",
     ),
 ];
 
-/// Operations on the whole page or response (no `select`): name, value kind, description.
-pub const PAGE_OPERATIONS: &[(&str, ValueKind, &str)] = &[
+/// Operations on the whole page or response (no `select`): name, operation, value kind,
+/// description.
+pub const PAGE_OPERATIONS: &[(&str, PageOperation, ValueKind, &str)] = &[
     (
         "inject_head",
+        PageOperation::InjectHead,
         ValueKind::Html,
         "add HTML at the end of <head> (scripts and styles get the page's CSP nonce)",
     ),
     (
         "append_body",
+        PageOperation::AppendBody,
         ValueKind::Html,
         "add HTML at the end of <body>",
     ),
     (
         "replace_text",
+        PageOperation::ReplaceText,
         ValueKind::Object,
         "find and replace text: {\"find\"|\"regex\": ..., \"with\": ...}",
     ),
     (
         "rewrite_links",
+        PageOperation::RewriteLinks,
         ValueKind::Object,
         "add query parameters to links: {\"prefix\": \"/c/\", \"add_query\": {...}}",
     ),
     (
         "set_header",
+        PageOperation::SetHeader,
         ValueKind::Map,
         "set response headers (name to value)",
     ),
     (
         "set_cookie",
+        PageOperation::SetCookie,
         ValueKind::Object,
         "set a cookie: {\"name\", \"value\", \"max_age\"?, \"path\"?}",
     ),
     (
         "redirect",
+        PageOperation::Redirect,
         ValueKind::Object,
         "redirect: {\"to\": \"/sale\", \"status\": 302}",
     ),
@@ -149,9 +269,7 @@ pub(super) const RESERVED_HEADERS: &[&str] = &[
     "location",
 ];
 
-pub(super) fn names(ops: &[(&str, ValueKind, &str)]) -> String {
-    ops.iter()
-        .map(|(k, _, _)| *k)
-        .collect::<Vec<_>>()
-        .join(", ")
+/// The names in an operation table, for messages.
+pub(super) fn names<T>(ops: &[(&str, T, ValueKind, &str)]) -> String {
+    ops.iter().map(|(k, ..)| *k).collect::<Vec<_>>().join(", ")
 }

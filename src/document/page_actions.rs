@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::actions::{Action, CookieSpec};
 use super::element_actions::compile_map;
 use super::names::is_token;
-use super::operations::RESERVED_HEADERS;
+use super::operations::{PageOperation, RESERVED_HEADERS};
 use super::reader::{Checker, object_fields};
 use super::redirect::safe_redirect;
 use super::settings::Settings;
@@ -14,17 +14,17 @@ use super::text_pattern::TextReplacement;
 use crate::diagnostic::{JsonPath, describe};
 
 pub(super) fn compile_page_action(
-    name: &str,
+    operation: PageOperation,
     raw: &Value,
     at: &JsonPath,
     settings: &Settings,
     check: &mut Checker,
 ) -> Option<Action> {
     let before = check.problems.len();
-    let action = match name {
-        "inject_head" => Action::InjectHead(check.template(raw, at)?),
-        "append_body" => Action::AppendBody(check.template(raw, at)?),
-        "replace_text" => {
+    let action = match operation {
+        PageOperation::InjectHead => Action::InjectHead(check.html_template(raw, at)?),
+        PageOperation::AppendBody => Action::AppendBody(check.html_template(raw, at)?),
+        PageOperation::ReplaceText => {
             let o = object_fields(
                 raw,
                 at,
@@ -57,7 +57,7 @@ pub(super) fn compile_page_action(
             }
             Action::ReplaceText(replacement?)
         }
-        "rewrite_links" => {
+        PageOperation::RewriteLinks => {
             let o = object_fields(
                 raw,
                 at,
@@ -97,7 +97,7 @@ pub(super) fn compile_page_action(
                 add_query: add_query?,
             }
         }
-        "set_header" => {
+        PageOperation::SetHeader => {
             let pairs = compile_map(
                 raw,
                 at,
@@ -120,7 +120,7 @@ pub(super) fn compile_page_action(
             }
             Action::SetHeaders(pairs)
         }
-        "set_cookie" => {
+        PageOperation::SetCookie => {
             let o = object_fields(
                 raw,
                 at,
@@ -205,7 +205,7 @@ pub(super) fn compile_page_action(
                 max_age,
             })
         }
-        _ => {
+        PageOperation::Redirect => {
             let o = object_fields(
                 raw,
                 at,

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value};
 
+use super::fragment::check_fragment;
 use super::template::Template;
 use crate::diagnostic::{JsonPath, Problem, describe};
 
@@ -47,6 +48,17 @@ impl Checker {
 
     pub(super) fn template(&mut self, value: &Value, path: &JsonPath) -> Option<Template> {
         let text = self.string(value, path)?;
+        Template::parse(text).map_err(|e| self.push(path, e)).ok()
+    }
+
+    /// A template of HTML that must be a balanced fragment, so it cannot swallow or close the
+    /// page around the place it lands.
+    pub(super) fn html_template(&mut self, value: &Value, path: &JsonPath) -> Option<Template> {
+        let text = self.string(value, path)?;
+        if let Err(e) = check_fragment(text) {
+            self.push(path, e.to_string());
+            return None;
+        }
         Template::parse(text).map_err(|e| self.push(path, e)).ok()
     }
 

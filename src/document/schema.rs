@@ -29,7 +29,7 @@ pub fn schema() -> Value {
         ValueKind::Object => json!({ "type": "object", "description": desc }),
     };
     let mut variants = Vec::new();
-    for (name, kind, desc) in ELEMENT_OPERATIONS {
+    for (name, _, kind, desc) in ELEMENT_OPERATIONS {
         variants.push(json!({
             "type": "object",
             "required": ["select", name],
@@ -64,7 +64,7 @@ pub fn schema() -> Value {
             "required": ["to"], "additionalProperties": false }),
         ),
     ]);
-    for (name, kind, desc) in PAGE_OPERATIONS {
+    for (name, _, kind, desc) in PAGE_OPERATIONS {
         let mut value = page_details
             .get(name)
             .cloned()
@@ -149,7 +149,6 @@ pub fn schema() -> Value {
         "$id": "https://veneer.dev/schema/rules.schema.json",
         "title": "Veneer rules document",
         "type": "object",
-        "required": ["rules"],
         "additionalProperties": false,
         "properties": doc_props,
         "$defs": {

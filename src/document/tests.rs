@@ -201,3 +201,66 @@ fn the_committed_schema_is_the_generated_one() {
         "schema/rules.schema.json is stale: run `cargo run --bin veneer -- schema > schema/rules.schema.json`"
     );
 }
+
+#[test]
+fn a_document_of_experiments_alone_needs_no_rules() {
+    let rules = compile(
+        r#"{"experiments": [{"id": "hero", "status": "running",
+            "variations": [{"id": "control"}, {"id": "bold", "actions": [{"select": "h1", "add_class": "bold"}]}]}]}"#,
+    )
+    .unwrap();
+    assert_eq!(rules.problems, []);
+    assert_eq!(rules.experiments.len(), 1);
+    assert!(rules.rules.is_empty());
+}
+
+#[test]
+fn rules_with_problems_of_their_own_still_take_part_in_checks_across_rules() {
+    let doc = r#"{"rules": [
+        {"id": "promo", "actions": [{"select": "h1:last-child", "set_text": "x"}]},
+        {"id": "promo", "actions": [{"select": "h1", "set_text": "y"}]},
+        {"id": "promo", "audience": "nobody", "actions": []}],
+      "experiments": [
+        {"id": "e", "variations": [{"id": "a"}]},
+        {"id": "e", "variations": [{"id": "a"}, {"id": "b"}]}]}"#;
+    let found = problems(doc);
+    assert_problems_start_with(
+        &found,
+        &[
+            "$.rules[0].actions[0].select: selector \"h1:last-child\" uses :last-child",
+            "$.rules[1].id: duplicate rule id \"promo\"",
+            "$.rules[2].audience: unknown audience \"nobody\"",
+            "$.rules[2].id: duplicate rule id \"promo\"",
+            "$.experiments[0].variations:",
+            "$.experiments[1].id: duplicate experiment id \"e\"",
+        ],
+    );
+    // The first "promo" is broken, so no rule of that id runs: not even a later duplicate.
+    assert!(compile(doc).unwrap().rules.is_empty());
+}
+
+#[test]
+fn html_in_actions_must_be_a_balanced_fragment() {
+    let doc = r#"{"rules": [{"id": "r", "actions": [
+        {"select": "h1", "set_html": "<script>var a = 1;"},
+        {"select": "h1", "append": "<!-- note"},
+        {"select": "h1", "replace": "<div class=\"a"},
+        {"inject_head": "<style>h1{}"},
+        {"append_body": "</div>"},
+        {"select": "h1", "prepend": "<b>ok</b> {{country}}"},
+        {"select": "h1", "append_text": "<script>"},
+        {"select": "h1", "set_text": "</div>"}]}]}"#;
+    let found = problems(doc);
+    assert_problems_start_with(
+        &found,
+        &[
+            "$.rules[0].actions[0].set_html: <script> at byte 0 is not closed: add </script>",
+            "$.rules[0].actions[1].append: ",
+            "$.rules[0].actions[2].replace: ",
+            "$.rules[0].actions[3].inject_head: <style> at byte 0 is not closed: add </style>",
+            "$.rules[0].actions[4].append_body: ",
+        ],
+    );
+    assert!(found[1].contains("comment"), "{}", found[1]);
+    assert!(found[4].contains("</div>"), "{}", found[4]);
+}

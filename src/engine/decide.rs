@@ -218,7 +218,8 @@ fn assign(e: &Experiment, visit: &Visit, resolver: &Resolver) -> (Option<usize>,
         Status::Stopped { winner: None } => {
             return outcome(None, false, false, "stopped without a winner".into());
         }
-        _ => {}
+        // A draft in a preview runs as if it were live.
+        Status::Draft | Status::Running => {}
     }
     if let Some(schedule) = &e.schedule
         && !schedule.is_active(visit.now)
