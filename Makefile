@@ -29,6 +29,7 @@ test: tools test-native wasm test-edge
 
 test-native:
 	cargo test --all-targets
+	cargo test --doc
 
 test-edge:
 	node --test --test-concurrency=1 tests/edge/

@@ -2,7 +2,7 @@
 // edits of bench/rules.json with the runtime's native HTMLRewriter (lol_html in C++/Rust inside
 // workerd), with no rules engine, no KV and no targeting. Handlers are registered in the order
 // Veneer registers them (element actions in rule order, then links, <head>, <body>, text), and
-// each one does what Veneer's does (src/rewrite.rs, src/text_replace.rs, src/policy.rs), so the
+// each one does what Veneer's does (src/render/, src/policy.rs), so the
 // two outputs are identical; bench/edge.mjs checks that before measuring.
 //
 // The VARIANT binding selects a cut-down version for the benchmark's breakdown of where CPU goes:
