@@ -17,6 +17,7 @@ pub struct Audience {
     pub source: Value,
 }
 
+/// Reads `saved_groups`: GrowthBook's named value lists for `$inGroup`.
 pub(super) fn compile_saved_groups(
     value: Option<&Value>,
     check: &mut Checker,
@@ -48,6 +49,7 @@ pub(super) fn compile_saved_groups(
     groups
 }
 
+/// Compiles one targeting condition, its problems placed under `path`.
 pub(super) fn compile_condition(
     value: &Value,
     path: &JsonPath,
@@ -112,6 +114,7 @@ pub(super) fn drop_unknown_and_cyclic_audiences(
     }
 }
 
+/// The message for a reference to an audience that is missing or itself invalid.
 pub(super) fn unknown_audience(name: &str, defined: &HashSet<String>) -> String {
     if defined.contains(name) {
         format!(

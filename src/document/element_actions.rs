@@ -14,6 +14,7 @@ use super::settings::Settings;
 use super::template::Template;
 use crate::diagnostic::{JsonPath, describe};
 
+/// Compiles one action object: exactly one operation, with `select` for element operations.
 pub(super) fn compile_action(
     value: &Value,
     path: &JsonPath,
@@ -172,6 +173,7 @@ fn compile_element_op(
     })
 }
 
+/// Reads an object of names to template values, checking each name with `valid`.
 pub(super) fn compile_map(
     raw: &Value,
     at: &JsonPath,

@@ -139,6 +139,7 @@ fn unit_interval(value: &Value, path: &JsonPath, check: &mut Checker) -> Option<
     }
 }
 
+/// Compiles one experiment: targeting, status, coverage, namespace and variations.
 pub(super) fn compile_experiment(
     value: &Value,
     path: &JsonPath,

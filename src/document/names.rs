@@ -10,6 +10,7 @@ pub fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Whether `name` is a host name a redirect may point to.
 pub(super) fn is_host(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 253
@@ -18,6 +19,7 @@ pub(super) fn is_host(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
+/// Whether a rule may set an attribute of this name (event handlers are refused).
 pub(super) fn is_attribute_name(name: &str) -> bool {
     !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -35,10 +37,12 @@ pub(super) fn is_removable_attribute(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
+/// Whether `name` looks like a CSS property name.
 pub(super) fn is_css_property(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Whether `name` is one class name (no spaces).
 pub(super) fn is_class(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '"')
 }

@@ -13,6 +13,7 @@ use super::template::Template;
 use super::text_pattern::TextReplacement;
 use crate::diagnostic::{JsonPath, describe};
 
+/// Compiles an action on the whole page or response.
 pub(super) fn compile_page_action(
     operation: PageOperation,
     raw: &Value,

@@ -18,6 +18,7 @@ impl Checker {
         self.problems.push(Problem::new(path.into(), message));
     }
 
+    /// Records every key of `object` that is not in `known`.
     pub(super) fn unknown_fields(
         &mut self,
         object: &Map<String, Value>,
@@ -35,6 +36,7 @@ impl Checker {
         }
     }
 
+    /// The value as a string, or a problem saying what was found.
     pub(super) fn string<'v>(&mut self, value: &'v Value, path: &JsonPath) -> Option<&'v str> {
         let s = value.as_str();
         if s.is_none() {
@@ -46,6 +48,7 @@ impl Checker {
         s
     }
 
+    /// The value as a template string (`{{attribute}}` placeholders).
     pub(super) fn template(&mut self, value: &Value, path: &JsonPath) -> Option<Template> {
         let text = self.string(value, path)?;
         Template::parse(text).map_err(|e| self.push(path, e)).ok()
@@ -62,6 +65,7 @@ impl Checker {
         Template::parse(text).map_err(|e| self.push(path, e)).ok()
     }
 
+    /// One string or a non-empty list of strings.
     pub(super) fn string_list(
         &mut self,
         value: &Value,
@@ -71,6 +75,7 @@ impl Checker {
         self.list(value, path, what, false)
     }
 
+    /// One string or a list of strings, empty allowed when `may_be_empty`.
     pub(super) fn list(
         &mut self,
         value: &Value,

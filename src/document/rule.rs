@@ -39,6 +39,7 @@ pub struct CompiledRule {
     pub actions: Vec<Action>,
 }
 
+/// Compiles one rule: id, priority, targeting and actions.
 pub(super) fn compile_rule(
     value: &Value,
     path: &JsonPath,

@@ -34,6 +34,7 @@ pub struct Settings {
     pub header_attributes: Vec<String>,
 }
 
+/// Reads `settings`, with defaults for what is not given.
 pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Settings {
     let mut settings = Settings {
         visitor_cookie: DEFAULT_VISITOR_COOKIE.into(),

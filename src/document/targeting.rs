@@ -27,6 +27,7 @@ pub(super) struct Targeting {
     pub(super) schedule: Option<Schedule>,
 }
 
+/// Reads `pages`, `audience` and `schedule` of a rule or experiment.
 pub(super) fn compile_targeting(
     rule: &Map<String, Value>,
     path: &JsonPath,

@@ -89,6 +89,7 @@ impl HeadInjection {
         Self { parts }
     }
 
+    /// The HTML with the page's CSP nonce (if any) on each script and style.
     pub(crate) fn render(&self, nonce: Option<&str>) -> String {
         // lol_html gives the attribute as written; only a bare quote could break out of ours.
         let attr = nonce.map(|n| format!(" nonce=\"{}\"", n.replace('"', "&quot;")));

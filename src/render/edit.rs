@@ -5,6 +5,7 @@ use lol_html::html_content::{ContentType, Element};
 use crate::document::InsertPosition;
 use crate::engine::{Edit, LinkRewrite};
 
+/// Carries out one edit on one matched element.
 pub(super) fn apply(edit: &Edit, el: &mut Element) {
     match edit {
         Edit::SetText(text) => el.set_inner_content(text, ContentType::Text),
@@ -99,6 +100,7 @@ fn split_declarations(style: &str) -> Vec<&str> {
     parts
 }
 
+/// Adds the rewrites' query parameters to one link's `href`.
 pub(super) fn rewrite_link(el: &mut Element, links: &[LinkRewrite]) {
     let Some(href) = el.get_attribute("href") else {
         return;

@@ -9,6 +9,7 @@ use super::text::header_text;
 /// Longest prefix of the User-Agent (in bytes) inspected for device, browser, OS and bot.
 pub(super) const MAX_UA_SCAN: usize = 8 * 1024;
 
+/// Adds `device`, `browser`, `os` and `bot` from the User-Agent (and client hints).
 pub(super) fn insert_user_agent(out: &mut Map<String, Value>, headers: &HeaderMap) {
     let ua = headers
         .get(header::USER_AGENT)
