@@ -23,8 +23,7 @@
 //! # Ok::<(), veneer::RulesError>(())
 //! ```
 
-#![cfg_attr(not(target_arch = "wasm32"), forbid(unsafe_code))]
-#![cfg_attr(target_arch = "wasm32", deny(unsafe_code))]
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Parts of the core serve only the edge, which exists on wasm32 alone: dead code is judged on
 // that build (`make lint` runs clippy for wasm32 with `-D warnings`).

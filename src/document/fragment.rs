@@ -124,6 +124,7 @@ pub enum FragmentError {
     },
 }
 
+#[cfg(test)]
 impl FragmentError {
     /// The byte offset in the fragment where the problem is.
     pub fn at(&self) -> usize {
