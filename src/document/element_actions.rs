@@ -113,6 +113,8 @@ fn compile_element_op(
         };
         Some(ElementOp::Insert(position, content, html))
     };
+    let classes =
+        |check: &mut Checker| names_of(raw, at, check, is_class, "a class name without spaces");
     let yes = |check: &mut Checker| {
         if raw == &Value::Bool(true) {
             Some(())
@@ -145,20 +147,8 @@ fn compile_element_op(
             is_removable_attribute,
             "an attribute name",
         )?),
-        ElementOperation::AddClass => ElementOp::AddClasses(names_of(
-            raw,
-            at,
-            check,
-            is_class,
-            "a class name without spaces",
-        )?),
-        ElementOperation::RemoveClass => ElementOp::RemoveClasses(names_of(
-            raw,
-            at,
-            check,
-            is_class,
-            "a class name without spaces",
-        )?),
+        ElementOperation::AddClass => ElementOp::AddClasses(classes(check)?),
+        ElementOperation::RemoveClass => ElementOp::RemoveClasses(classes(check)?),
         ElementOperation::InsertBefore => return insert(InsertPosition::Before, true, check),
         ElementOperation::InsertAfter => return insert(InsertPosition::After, true, check),
         ElementOperation::Prepend => return insert(InsertPosition::Prepend, true, check),

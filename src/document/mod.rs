@@ -133,6 +133,34 @@ fn strip_position(message: &str) -> String {
     }
 }
 
+/// Compiles each rule (or experiment) under `$.<list>`, keeping those without problems whose id
+/// is the first of its kind. A rule with problems of its own still takes part in the checks
+/// across rules.
+fn compile_entries<T>(
+    values: &[Value],
+    list: &str,
+    what: &str,
+    known: &Known,
+    check: &mut Checker,
+    compile_one: fn(&Value, &JsonPath, &Known, &mut Checker) -> Option<T>,
+) -> Vec<T> {
+    let mut ids = HashSet::new();
+    let mut compiled = Vec::new();
+    for (i, value) in values.iter().enumerate() {
+        let path = JsonPath::root().key(list).index(i);
+        let before = check.problems.len();
+        let entry = compile_one(value, &path, known, check);
+        let valid = check.problems.len() == before;
+        if unique_id(value, &path, what, &mut ids, check)
+            && valid
+            && let Some(entry) = entry
+        {
+            compiled.push(entry);
+        }
+    }
+    compiled
+}
+
 /// Records the `id` of a rule or experiment (valid or not) and says whether it is the first
 /// with that id; a repeat is a problem at its `id`.
 fn unique_id(
@@ -245,39 +273,18 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
         audiences: &audiences,
         defined: &defined,
     };
-    let mut compiled = Vec::new();
-    let mut ids = HashSet::new();
-    for (i, value) in rules.iter().enumerate() {
-        let path = JsonPath::root().key("rules").index(i);
-        let before = check.problems.len();
-        let rule = compile_rule(value, &path, &known, &mut check);
-        let valid = check.problems.len() == before;
-        // A rule with problems of its own still takes part in the checks across rules.
-        if unique_id(value, &path, "rule", &mut ids, &mut check)
-            && valid
-            && let Some(rule) = rule
-        {
-            compiled.push(rule);
-        }
-    }
+    let mut compiled = compile_entries(rules, "rules", "rule", &known, &mut check, compile_rule);
     // Stable: equal priorities keep document order.
     compiled.sort_by_key(|r| r.priority);
     let index = PageIndex::new(compiled.iter().map(|r| r.pages.as_slice()));
-
-    let mut experiments = Vec::new();
-    let mut experiment_ids = HashSet::new();
-    for (i, value) in experiment_values.iter().enumerate() {
-        let path = JsonPath::root().key("experiments").index(i);
-        let before = check.problems.len();
-        let experiment = compile_experiment(value, &path, &known, &mut check);
-        let valid = check.problems.len() == before;
-        if unique_id(value, &path, "experiment", &mut experiment_ids, &mut check)
-            && valid
-            && let Some(e) = experiment
-        {
-            experiments.push(e);
-        }
-    }
+    let experiments = compile_entries(
+        experiment_values,
+        "experiments",
+        "experiment",
+        &known,
+        &mut check,
+        compile_experiment,
+    );
     let experiment_index = PageIndex::new(experiments.iter().map(|e| e.pages.as_slice()));
     Ok(CompiledRules {
         version,
