@@ -55,11 +55,11 @@
 //! `crypto.getRandomValues`) into a 22-character base64url id, and [`is_valid_visitor_id`] keeps
 //! a hostile cookie value from being used as an id.
 
-use std::fmt;
-
-use hmac::digest::KeyInit;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike, Timelike};
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// Longest preview lifetime accepted, so a leaked token stops working within 30 days.
 pub const MAX_PREVIEW_TTL_SECS: u64 = 30 * 86_400;
@@ -100,67 +100,51 @@ const ASSIGN_SIG_CHARS: usize = 22;
 /// Public key used for assignment cookies when no `VENEER_SECRET` is set: a checksum, not a secret.
 const BUILTIN_ASSIGN_KEY: &[u8] = b"veneer-assign-builtin-key-v1 (not secret: tamper-evident only)";
 
-/// SHA-256's block size; HMAC keys are zero-padded (or first hashed) to this length.
-const SHA256_BLOCK_LEN: usize = 64;
-
-/// The unpadded base64url alphabet (RFC 4648 section 5).
-const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 /// Why a preview token was refused, worded so an operator knows what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     /// The token is not `v1.<expires_at>.<signature>` (or is over 512 bytes).
+    #[error(
+        "preview token is malformed: expected v1.<expiry>.<signature> of at most 512 \
+         characters; copy the whole veneer_preview value or make a new token"
+    )]
     Malformed,
     /// The signature does not match, usually because another deployment's secret made it.
+    #[error(
+        "preview token signature does not match: was it made with this deployment's \
+         VENEER_SECRET?"
+    )]
     BadSignature,
     /// The token was genuine but its lifetime is over.
+    #[error("preview token expired at {}", rfc3339_utc(*.expired_at))]
     Expired {
         /// When the token stopped working, in Unix seconds.
         expired_at: u64,
     },
     /// The token was genuine but expires more than [`MAX_PREVIEW_TTL_SECS`] after now.
+    #[error(
+        "preview token is valid until {}, more than the 30-day maximum from now; make a new one \
+         with a shorter --ttl",
+        rfc3339_utc(*.expires_at)
+    )]
     TooLong {
         /// The token's claimed expiry, in Unix seconds.
         expires_at: u64,
     },
     /// No `VENEER_SECRET` is configured, so no token can be trusted.
+    #[error("no VENEER_SECRET is set, so previews are off")]
     NoSecret,
 }
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Malformed => f.write_str(
-                "preview token is malformed: expected v1.<expiry>.<signature> of at most 512 \
-                 characters; copy the whole veneer_preview value or make a new token",
-            ),
-            Self::BadSignature => f.write_str(
-                "preview token signature does not match: was it made with this deployment's \
-                 VENEER_SECRET?",
-            ),
-            Self::Expired { expired_at } => {
-                write!(f, "preview token expired at {}", rfc3339_utc(*expired_at))
-            }
-            Self::TooLong { expires_at } => write!(
-                f,
-                "preview token is valid until {}, more than the 30-day maximum from now; make a \
-                 new one with a shorter --ttl",
-                rfc3339_utc(*expires_at)
-            ),
-            Self::NoSecret => f.write_str("no VENEER_SECRET is set, so previews are off"),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {}
 
 /// Makes the `?veneer_preview=` token that unlocks draft rules until `expires_at` (Unix seconds).
 ///
 /// An empty `secret` yields a token that [`verify_preview_token`] always refuses with
 /// [`TokenError::NoSecret`].
 pub fn make_preview_token(secret: &[u8], expires_at: u64) -> String {
-    let tag = preview_mac(secret, expires_at).finalize().into_bytes();
-    format!("{PREVIEW_VERSION}.{expires_at}.{}", base64url_encode(&tag))
+    let signature = preview_mac(secret, expires_at)
+        .map(|mac| URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+        .unwrap_or_default();
+    format!("{PREVIEW_VERSION}.{expires_at}.{signature}")
 }
 
 /// Checks a preview token against the secret and the current time, returning its expiry.
@@ -184,10 +168,13 @@ pub fn verify_preview_token(secret: &[u8], token: &str, now: u64) -> Result<u64,
         return Err(TokenError::Malformed);
     }
     let expires_at = parse_canonical_u64(expiry).ok_or(TokenError::Malformed)?;
-    let tag = base64url_decode(signature).ok_or(TokenError::Malformed)?;
-    preview_mac(secret, expires_at)
-        .verify_slice(&tag)
-        .map_err(|_| TokenError::BadSignature)?;
+    let tag = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Malformed)?;
+    let genuine = preview_mac(secret, expires_at).is_some_and(|mac| mac.verify_slice(&tag).is_ok());
+    if !genuine {
+        return Err(TokenError::BadSignature);
+    }
     if expires_at <= now {
         return Err(TokenError::Expired {
             expired_at: expires_at,
@@ -223,16 +210,26 @@ pub fn parse_duration(text: &str) -> Option<u64> {
 
 /// Formats Unix seconds as RFC 3339 UTC ("2026-11-25T12:00:00Z") for operator-facing messages.
 ///
-/// Years past 9999 are printed with more digits rather than failing.
+/// Years past 9999 are printed with more digits ("10000-01-01T00:00:00Z"). Instants past the end
+/// of `chrono`'s calendar (262142-12-31T23:59:59Z, Unix second 8,210,266,876,799) come back as
+/// "Unix time <secs>" rather than failing.
 pub fn rfc3339_utc(unix_secs: u64) -> String {
-    let days = unix_secs / 86_400;
-    let secs_of_day = unix_secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
+    let Some(time) = i64::try_from(unix_secs)
+        .ok()
+        .and_then(|secs| DateTime::from_timestamp(secs, 0))
+    else {
+        return format!("Unix time {unix_secs}");
+    };
+    // Not `to_rfc3339_opts`: it writes years past 9999 with a leading `+` (ISO 8601's expanded
+    // form); this keeps them unsigned, as messages always have.
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs_of_day / 3_600,
-        secs_of_day / 60 % 60,
-        secs_of_day % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
     )
 }
 
@@ -297,8 +294,8 @@ pub fn decode_assignments(
     if signature.len() != ASSIGN_SIG_CHARS {
         return None;
     }
-    let tag = base64url_decode(signature)?;
-    assignments_mac(secret, visitor_id, payload)
+    let tag = URL_SAFE_NO_PAD.decode(signature).ok()?;
+    assignments_mac(secret, visitor_id, payload)?
         .verify_truncated_left(&tag)
         .ok()?;
     parse_assignments_payload(payload)
@@ -306,7 +303,7 @@ pub fn decode_assignments(
 
 /// Turns 16 random bytes into a new visitor id: 22 base64url characters carrying 128 bits.
 pub fn visitor_id_from_bytes(random: &[u8; 16]) -> String {
-    base64url_encode(random)
+    URL_SAFE_NO_PAD.encode(random)
 }
 
 /// Tells whether a cookie value may be used as a visitor id (1 to 64 of `[A-Za-z0-9_-]`).
@@ -321,55 +318,49 @@ fn is_valid_id(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// HMAC-SHA256 keyed with `key`, built infallibly.
+/// HMAC-SHA256 under `key` over the concatenation of `parts`, ready to finalize or verify.
 ///
-/// HMAC pads keys up to the block size with zeros and hashes longer ones first (RFC 2104), so
-/// doing that here yields the same MAC while using the fixed-size constructor that cannot fail.
-fn hmac_sha256(key: &[u8]) -> Hmac<Sha256> {
-    let mut block = [0u8; SHA256_BLOCK_LEN];
-    if key.len() > SHA256_BLOCK_LEN {
-        let digest = Sha256::digest(key);
-        block
-            .iter_mut()
-            .zip(digest.iter())
-            .for_each(|(b, d)| *b = *d);
-    } else {
-        block.iter_mut().zip(key).for_each(|(b, k)| *b = *k);
+/// `None` only if the `hmac` crate refuses the key, which it never does (HMAC takes keys of any
+/// length); signers then write an empty signature, which no verifier accepts.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    for part in parts {
+        mac.update(part);
     }
-    <Hmac<Sha256> as KeyInit>::new(&block.into())
+    Some(mac)
 }
 
-/// The MAC over a preview token's signed message, ready to finalize or verify.
-fn preview_mac(secret: &[u8], expires_at: u64) -> Hmac<Sha256> {
-    let mut mac = hmac_sha256(secret);
-    mac.update(PREVIEW_MESSAGE_PREFIX);
-    mac.update(expires_at.to_string().as_bytes());
-    mac
+/// The MAC over a preview token's signed message.
+fn preview_mac(secret: &[u8], expires_at: u64) -> Option<Hmac<Sha256>> {
+    hmac_sha256(
+        secret,
+        &[PREVIEW_MESSAGE_PREFIX, expires_at.to_string().as_bytes()],
+    )
 }
 
-/// The MAC over an assignments payload bound to a visitor, ready to finalize or verify.
-fn assignments_mac(secret: &[u8], visitor_id: &str, payload: &str) -> Hmac<Sha256> {
+/// The MAC over an assignments payload bound to a visitor.
+fn assignments_mac(secret: &[u8], visitor_id: &str, payload: &str) -> Option<Hmac<Sha256>> {
     let key = if secret.is_empty() {
         BUILTIN_ASSIGN_KEY
     } else {
         secret
     };
-    let mut mac = hmac_sha256(key);
-    mac.update(ASSIGN_MESSAGE_PREFIX);
-    mac.update(visitor_id.as_bytes());
-    mac.update(b"|");
-    mac.update(payload.as_bytes());
-    mac
+    hmac_sha256(
+        key,
+        &[
+            ASSIGN_MESSAGE_PREFIX,
+            visitor_id.as_bytes(),
+            b"|",
+            payload.as_bytes(),
+        ],
+    )
 }
 
 /// The 22-character signature that follows an assignments payload.
 fn assignments_signature(secret: &[u8], visitor_id: &str, payload: &str) -> String {
-    let tag = assignments_mac(secret, visitor_id, payload)
-        .finalize()
-        .into_bytes();
-    let mut short = [0u8; ASSIGN_TAG_LEN];
-    short.iter_mut().zip(tag.iter()).for_each(|(s, t)| *s = *t);
-    base64url_encode(&short)
+    assignments_mac(secret, visitor_id, payload)
+        .map(|mac| URL_SAFE_NO_PAD.encode(&mac.finalize().into_bytes()[..ASSIGN_TAG_LEN]))
+        .unwrap_or_default()
 }
 
 /// Parses an already-authenticated payload; `None` if it is malformed or has too many pairs.
@@ -401,79 +392,6 @@ fn parse_canonical_u64(text: &str) -> Option<u64> {
         && text.bytes().all(|b| b.is_ascii_digit())
         && (text == "0" || !text.starts_with('0'));
     if canonical { text.parse().ok() } else { None }
-}
-
-/// Unpadded base64url encoding (RFC 4648 section 5).
-fn base64url_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let mut group = [0u8; 3];
-        group.iter_mut().zip(chunk).for_each(|(g, c)| *g = *c);
-        let [b0, b1, b2] = group;
-        let n = u32::from(b0) << 16 | u32::from(b1) << 8 | u32::from(b2);
-        let sextets = [n >> 18, n >> 12, n >> 6, n];
-        for sextet in sextets.iter().take(chunk.len() + 1) {
-            out.push(char::from(BASE64URL[(sextet & 63) as usize]));
-        }
-    }
-    out
-}
-
-/// Strict unpadded base64url decoding: rejects padding, other alphabets, impossible lengths and
-/// non-zero leftover bits, so every byte string has exactly one accepted encoding.
-fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if bytes.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3 + 2);
-    for chunk in bytes.chunks(4) {
-        let mut n: u32 = 0;
-        for &c in chunk {
-            n = n << 6 | base64url_value(c)?;
-        }
-        n <<= 6 * (4 - chunk.len());
-        let group = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        let (data, leftover) = group.split_at(chunk.len() - 1);
-        if leftover.iter().any(|&b| b != 0) {
-            return None;
-        }
-        out.extend_from_slice(data);
-    }
-    Some(out)
-}
-
-/// The 6-bit value of one base64url character, or `None` outside the alphabet.
-fn base64url_value(c: u8) -> Option<u32> {
-    let value = match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'-' => 62,
-        b'_' => 63,
-        _ => return None,
-    };
-    Some(u32::from(value))
-}
-
-/// Proleptic Gregorian (year, month, day) of a day count since 1970-01-01 (H. Hinnant's
-/// `civil_from_days`, unsigned because Unix seconds here are never negative).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 #[cfg(test)]
@@ -521,6 +439,14 @@ mod tests {
     }
 
     // ---- base64url ----
+    //
+    // These pin the `base64` engine's strictness: every signature must have exactly one accepted
+    // spelling, so an edited token or cookie can never keep a valid signature.
+
+    /// Strict unpadded base64url decoding, as the verifiers do it.
+    fn decode(text: &str) -> Option<Vec<u8>> {
+        URL_SAFE_NO_PAD.decode(text).ok()
+    }
 
     #[test]
     fn base64url_matches_rfc4648_vectors() {
@@ -534,11 +460,11 @@ mod tests {
             (b"foobar", "Zm9vYmFy"),
         ];
         for (raw, encoded) in vectors {
-            assert_eq!(base64url_encode(raw), encoded);
-            assert_eq!(base64url_decode(encoded).as_deref(), Some(raw));
+            assert_eq!(URL_SAFE_NO_PAD.encode(raw), encoded);
+            assert_eq!(decode(encoded).as_deref(), Some(raw));
         }
-        assert_eq!(base64url_encode(&[0xfb, 0xff, 0xbf]), "-_-_");
-        assert_eq!(base64url_decode("-_-_"), Some(vec![0xfb, 0xff, 0xbf]));
+        assert_eq!(URL_SAFE_NO_PAD.encode([0xfb, 0xff, 0xbf]), "-_-_");
+        assert_eq!(decode("-_-_"), Some(vec![0xfb, 0xff, 0xbf]));
     }
 
     #[test]
@@ -547,18 +473,18 @@ mod tests {
         for bad in [
             "Z", "Zg==", "Zh", "Zm9", "Zm+v", "Zm/v", "Zm9v Yg", "Zm9vé", "=", "Zm8=",
         ] {
-            assert_eq!(base64url_decode(bad), None, "{bad:?}");
+            assert_eq!(decode(bad), None, "{bad:?}");
         }
-        assert_eq!(base64url_decode("Zg"), Some(b"f".to_vec()));
-        assert_eq!(base64url_decode("Zm8"), Some(b"fo".to_vec()));
+        assert_eq!(decode("Zg"), Some(b"f".to_vec()));
+        assert_eq!(decode("Zm8"), Some(b"fo".to_vec()));
     }
 
     #[test]
     fn base64url_round_trips_all_lengths() {
         let data: Vec<u8> = (0..=255u8).collect();
         for len in 0..data.len() {
-            let encoded = base64url_encode(&data[..len]);
-            assert_eq!(base64url_decode(&encoded).as_deref(), Some(&data[..len]));
+            let encoded = URL_SAFE_NO_PAD.encode(&data[..len]);
+            assert_eq!(decode(&encoded).as_deref(), Some(&data[..len]));
         }
     }
 
@@ -573,9 +499,14 @@ mod tests {
         assert_eq!(rfc3339_utc(4_102_444_800), "2100-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(253_402_300_799), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339_utc(253_402_300_800), "10000-01-01T00:00:00Z");
-        // No panic or overflow at the top of the range (checked by shifting whole 400-year
-        // cycles with Python's datetime).
-        assert_eq!(rfc3339_utc(u64::MAX), "584554051223-11-09T07:00:15Z");
+        // The last second chrono's calendar holds, then a plain number past it (no panic).
+        assert_eq!(rfc3339_utc(8_210_266_876_799), "262142-12-31T23:59:59Z");
+        assert_eq!(rfc3339_utc(8_210_266_876_800), "Unix time 8210266876800");
+        assert_eq!(
+            rfc3339_utc(i64::MAX as u64 + 1),
+            "Unix time 9223372036854775808"
+        );
+        assert_eq!(rfc3339_utc(u64::MAX), "Unix time 18446744073709551615");
     }
 
     // ---- preview tokens ----
@@ -598,6 +529,40 @@ mod tests {
             make_preview_token(&block, EXPIRY),
             "v1.1795608000._m6dV5O6v494h3OYqCquBzKMyDnfUuEvnnl3sP0g29E"
         );
+    }
+
+    /// The last signature character carries 4 bits of tag and 2 spare bits; only the spelling with
+    /// zero spare bits is accepted, so a signature cannot be re-spelled.
+    #[test]
+    fn preview_signature_has_one_spelling() {
+        let token = make_preview_token(SECRET, EXPIRY);
+        assert!(token.ends_with('I'));
+        for respelled in ['J', 'K', 'L'] {
+            let edited = format!("{}{respelled}", &token[..token.len() - 1]);
+            assert_eq!(
+                verify_preview_token(SECRET, &edited, EXPIRY - 60),
+                Err(TokenError::Malformed),
+                "{edited}"
+            );
+        }
+        let value = encode_assignments(SECRET, VISITOR, &pairs(&[("hero-copy", "bold")]));
+        let (body, last) = value.split_at(value.len() - 1);
+        // 22 characters hold 132 bits for a 128-bit tag: the last character's low 4 bits are spare.
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let index = alphabet
+            .iter()
+            .position(|&c| c == last.as_bytes()[0])
+            .expect("a base64url character");
+        assert_eq!(index & 15, 0, "{value}");
+        for low in 1..16 {
+            let respelled = char::from(alphabet[(index & !15) | low]);
+            let edited = format!("{body}{respelled}");
+            assert_eq!(
+                decode_assignments(SECRET, VISITOR, &edited),
+                None,
+                "{edited}"
+            );
+        }
     }
 
     #[test]
