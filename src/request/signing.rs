@@ -116,7 +116,7 @@ pub enum TokenError {
     )]
     BadSignature,
     /// The token was genuine but its lifetime is over.
-    #[error("preview token expired at {}", rfc3339_utc(*.expired_at))]
+    #[error("preview token expired at {}; make a new link with `veneer preview-token`", rfc3339_utc(*.expired_at))]
     Expired {
         /// When the token stopped working, in Unix seconds.
         expired_at: u64,
@@ -718,7 +718,7 @@ mod tests {
     fn preview_error_messages_are_actionable() {
         assert_eq!(
             TokenError::Expired { expired_at: EXPIRY }.to_string(),
-            "preview token expired at 2026-11-25T12:00:00Z"
+            "preview token expired at 2026-11-25T12:00:00Z; make a new link with `veneer preview-token`"
         );
         assert_eq!(
             TokenError::BadSignature.to_string(),
