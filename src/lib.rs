@@ -40,6 +40,11 @@ mod request;
 #[cfg(target_arch = "wasm32")]
 mod edge;
 
+/// Which random chunkings the chunking unit tests run (shared with `tests/rewrite_fixtures.rs`).
+#[cfg(test)]
+#[path = "../tests/support/chunks.rs"]
+mod test_chunks;
+
 pub use diagnostic::{JsonPath, Problem, Segment};
 pub use document::{CompiledRules, RulesError, compile, schema};
 pub use engine::{AssignmentTrace, Decision, Plan, Visit, decide};

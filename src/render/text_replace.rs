@@ -257,6 +257,7 @@ fn add_handlers_with_budget<'h>(
 mod tests {
     use super::*;
     use crate::document::REGEX_SCAN_PER_BYTE;
+    use crate::test_chunks::{RandomChunks, rerun};
     use lol_html::html_content::Element;
     use lol_html::{AsciiCompatibleEncoding, HtmlRewriter, MemorySettings};
 
@@ -315,25 +316,60 @@ mod tests {
             .collect()
     }
 
-    /// The chunkings every page is fed in: whole, byte by byte, and many pseudo-random ones.
-    fn chunkings(len: usize) -> Vec<Vec<usize>> {
-        let mut all = vec![vec![len.max(1)], vec![1], vec![2], vec![3], vec![7]];
-        for seed in 1..=40 {
-            all.push(random_sizes(seed, 1 + (seed as usize * 5) % 64));
+    /// One way to split a page: chunk sizes (cycled), and for a random one its seed and largest
+    /// chunk, which a failure prints with the command that reruns it.
+    struct Chunking {
+        sizes: Vec<usize>,
+        random: Option<(u64, usize)>,
+    }
+
+    /// The chunkings every page is fed in: whole, byte by byte, and many pseudo-random ones
+    /// (seeds 1 to 40, or as `VENEER_CHUNK_SEED`, `VENEER_CHUNK_SEEDS` and `VENEER_CHUNK_MAX`
+    /// say: see `tests/support/chunks.rs`).
+    fn chunkings(len: usize) -> Vec<Chunking> {
+        let fixed = [vec![len.max(1)], vec![1], vec![2], vec![3], vec![7]];
+        let mut all: Vec<Chunking> = fixed
+            .into_iter()
+            .map(|sizes| Chunking {
+                sizes,
+                random: None,
+            })
+            .collect();
+        let random = RandomChunks::from_env(1, 40);
+        for &seed in random.seeds() {
+            let max = random.max_or(1 + (seed as usize * 5) % 64);
+            all.push(Chunking {
+                sizes: random_sizes(seed, max),
+                random: Some((seed, max)),
+            });
         }
         all
+    }
+
+    /// The command that reruns the running test alone (libtest names each test's thread).
+    fn this_test() -> String {
+        match std::thread::current().name() {
+            Some(name) if name != "main" => format!("cargo test --lib -- --exact {name}"),
+            _ => "cargo test --lib text_replace::tests".to_owned(),
+        }
     }
 
     /// Rewrites `html` in every chunking, checks they all agree and returns the output.
     fn rewrite(html: &str, reps: &[TextReplacement]) -> String {
         let whole = run(html.as_bytes(), reps, &[html.len().max(1)]);
-        for sizes in chunkings(html.len()) {
-            let out = run(html.as_bytes(), reps, &sizes);
-            assert_eq!(
-                String::from_utf8_lossy(&out),
-                String::from_utf8_lossy(&whole),
-                "chunk sizes {sizes:?}"
-            );
+        for chunking in chunkings(html.len()) {
+            let out = run(html.as_bytes(), reps, &chunking.sizes);
+            if out != whole {
+                let what = match chunking.random {
+                    Some((seed, max)) => rerun(seed, max, &this_test()),
+                    None => format!("chunk sizes {:?}", chunking.sizes),
+                };
+                assert_eq!(
+                    String::from_utf8_lossy(&out),
+                    String::from_utf8_lossy(&whole),
+                    "{what}"
+                );
+            }
         }
         String::from_utf8(whole).unwrap()
     }
