@@ -383,7 +383,9 @@ mod tests {
         );
         assert_eq!(
             late.preview.notes,
-            ["preview link ignored: preview token expired at 2026-11-18T11:06:40Z; make a new link with `veneer preview-token`"]
+            [
+                "preview link ignored: preview token expired at 2026-11-18T11:06:40Z; make a new link with `veneer preview-token`"
+            ]
         );
         let forged = make_preview_token(b"other-secret", NOW + 60);
         let (bad, _) = session(
