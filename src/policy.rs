@@ -5,6 +5,7 @@
 
 use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use mime::Mime;
 
 /// Content encodings the Workers runtime decodes on fetch (one at a time), so the rewriter sees
 /// plain HTML. `deflate` is not among them: the runtime hands such a body over still compressed.
@@ -15,9 +16,9 @@ const DECODED_ENCODINGS: &[&str] = &["gzip", "br"];
 pub enum Treatment {
     /// Send the origin's response as it is, byte for byte.
     PassThrough(&'static str),
-    /// Stream the body through the rewriter; `charset` is the declared one, if any.
+    /// Stream the body through the rewriter; `charset` is the declared one (lowercase), if any.
     Rewrite {
-        /// The `charset` parameter of the response's Content-Type.
+        /// The `charset` parameter of the response's Content-Type, lowercase.
         charset: Option<String>,
     },
 }
@@ -38,16 +39,22 @@ pub fn treatment(
     if status != StatusCode::OK {
         return Treatment::PassThrough("status is not 200");
     }
-    let Some((mime, charset)) = response_headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(parse_content_type)
-    else {
+    let Some(content_type) = response_headers.get(CONTENT_TYPE) else {
         return Treatment::PassThrough("no Content-Type");
     };
-    if mime != "text/html" {
+    let Some(media_type) = content_type
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<Mime>().ok())
+    else {
+        return Treatment::PassThrough("Content-Type is not a valid media type");
+    };
+    if media_type.essence_str() != "text/html" {
         return Treatment::PassThrough("not text/html");
     }
+    let charset = media_type
+        .get_param(mime::CHARSET)
+        .map(|c| c.as_str().to_owned());
     let encodings: Vec<&str> = response_headers
         .get_all(CONTENT_ENCODING)
         .iter()
@@ -67,19 +74,6 @@ pub fn treatment(
         return Treatment::PassThrough("body is in an encoding the runtime does not decode");
     }
     Treatment::Rewrite { charset }
-}
-
-/// Splits a Content-Type into its lowercase media type and its `charset` parameter.
-fn parse_content_type(value: &str) -> (String, Option<String>) {
-    let mut parts = value.split(';');
-    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let charset = parts.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_owned())
-    });
-    (mime, charset)
 }
 
 /// Adjusts the headers of a response whose body is rewritten.
@@ -172,6 +166,21 @@ mod tests {
             decide(Method::GET, &[], 200, &[("Content-Type", "TEXT/HTML")]),
             Treatment::Rewrite { charset: None }
         );
+        for (content_type, charset) in [
+            ("text/html;charset=ISO-8859-1", Some("iso-8859-1")),
+            ("text/html; charset=\"windows-1252\"", Some("windows-1252")),
+            ("text/html; level=1; Charset=shift_jis", Some("shift_jis")),
+            ("text/html;", None),
+            ("text/html; charset=utf-8;", Some("utf-8")),
+        ] {
+            assert_eq!(
+                decide(Method::GET, &[], 200, &[("content-type", content_type)]),
+                Treatment::Rewrite {
+                    charset: charset.map(str::to_owned)
+                },
+                "{content_type}"
+            );
+        }
         for encoding in ["gzip", "BR", "identity", "gzip, identity"] {
             assert_eq!(
                 decide(
@@ -203,6 +212,37 @@ mod tests {
             (decide(Method::GET, &[], 404, &[HTML]), "status is not 200"),
             (decide(Method::GET, &[], 502, &[HTML]), "status is not 200"),
             (decide(Method::GET, &[], 200, &[]), "no Content-Type"),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "text/html; charset")],
+                ),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "text/html, text/plain")],
+                ),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(Method::GET, &[], 200, &[("content-type", "html")]),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "application/xhtml+xml")],
+                ),
+                "not text/html",
+            ),
             (
                 decide(
                     Method::GET,
