@@ -269,6 +269,15 @@ async fn personalize(
         identify,
     };
     let session = Session::new(&input, preview);
+    if input.random.is_none() && session.consent && session.visitor_id.is_none() {
+        log_event(
+            "random_unavailable",
+            "crypto.getRandomValues gave no random bytes: this new visitor gets no id (the \
+             control, not counted, no cookies)",
+            rules.version.as_deref(),
+            &path,
+        );
+    }
     let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
     let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
     // Pages match the decoded path, as in `veneer render` and `explain` (`/c/sch%C3%BChe` is

@@ -34,22 +34,20 @@ pub(super) fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
     Ok(headers)
 }
 
-/// 16 random bytes from the runtime's crypto (zeros only if it is unavailable, which the
-/// Workers runtime never is; ids stay valid either way).
-pub(super) fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
+/// 16 random bytes from the runtime's crypto, or `None` when it has none to give (the Workers
+/// runtime always has): made-up bytes would give all such visitors one id.
+pub(super) fn random_bytes() -> Option<[u8; 16]> {
     let global = js_sys::global();
-    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).unwrap_or_default();
+    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).ok()?;
     let get = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(get) = get {
-        let array = js_sys::Uint8Array::new_with_length(16);
-        if get.call1(&crypto, &array).is_ok() {
-            array.copy_to(&mut bytes);
-        }
-    }
-    bytes
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let array = js_sys::Uint8Array::new_with_length(16);
+    get.call1(&crypto, &array).ok()?;
+    let mut bytes = [0u8; 16];
+    array.copy_to(&mut bytes);
+    Some(bytes)
 }
 
 /// The message of a JavaScript error (or whatever was thrown), for a log line.

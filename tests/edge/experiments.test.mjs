@@ -109,6 +109,34 @@ test("a Cookie header with a non-ASCII cookie (city=Zürich) keeps the visitor's
   }
 });
 
+test("without random bytes, a new visitor gets no id (the control, no cookies) and a log line; returning visitors keep theirs", async () => {
+  // A visitor in "bold", from the normal worker.
+  let jar;
+  for (let i = 0; i < 50 && !jar; i++) {
+    const r = await veneer.fetch("/");
+    if (variationOf(await r.text()) === "bold") jar = cookieHeader(r.headers.getSetCookie());
+  }
+  assert.ok(jar, "no visitor landed in bold in 50 tries");
+  const broken = await startVeneer({ origin: shop.url, rules: JSON.stringify(PUBLISHED), vars: { VENEER_SECRET: SECRET }, entry: "tests/edge/no-random-entry.mjs" });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const fresh = await broken.fetch("/");
+      assert.equal(fresh.status, 200);
+      assert.equal(variationOf(await fresh.text()), "control", "not bucketed without an id");
+      assert.deepEqual(fresh.headers.getSetCookie(), [], "no veneer_id, no veneer_exp");
+    }
+    const returning = await broken.fetch("/", { headers: { cookie: jar } });
+    assert.equal(variationOf(await returning.text()), "bold", "a returning visitor keeps their id and variation");
+    assert.deepEqual(returning.headers.getSetCookie(), []);
+    // One line per new visitor left without an id; the returning visitor needed no randomness.
+    const events = await broken.events({ atLeast: 3 });
+    assert.deepEqual(events.map((e) => [e.veneer, e.rules_version]), Array(3).fill(["random_unavailable", "1"]));
+    assert.match(events[0].detail, /^crypto\.getRandomValues gave no random bytes: this new visitor gets no id/);
+  } finally {
+    await broken.close();
+  }
+});
+
 test("visitors are split between the variations", async () => {
   const counts = { control: 0, bold: 0 };
   for (let i = 0; i < 40; i++) counts[variationOf(await (await veneer.fetch("/")).text())]++;
