@@ -11,10 +11,12 @@ use worker::Env;
 use chrono::{DateTime, Utc};
 
 use super::config::{Config, config};
-use super::origin::{OriginRequest, forward, origin_request, origin_response, send};
+use super::origin::{
+    BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, forward, origin_request, origin_response, send,
+};
 use super::rules_cache::{cached_rules, load_preview_rules, load_rules};
-use super::runtime::{header_map, js_headers, log_event, random_bytes};
-use super::stream::{StreamInfo, rewrite_stream};
+use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes};
+use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
 use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
@@ -106,7 +108,14 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     let method = req.method();
     let origin = match origin_request(&req, &method, &config, &parts) {
         Ok(origin) => origin,
-        Err(e) => return Promise::reject(&e),
+        // No origin to fail open to: a plain 502 says the deployment needs fixing.
+        Err(e) => {
+            log_event("origin_request_failed", &js_message(&e), None, &path);
+            return bad_gateway(BAD_ORIGIN_REQUEST).map_or_else(
+                |e| Promise::reject(&e),
+                |r| Promise::resolve(&JsValue::from(r)),
+            );
+        }
     };
     if method != "GET" {
         // Only GET pages are ever changed; everything else goes straight to the origin.
@@ -175,8 +184,16 @@ async fn personalize(
         now,
     } = incoming;
     let js_request_headers = req.headers();
+    // The request's headers, read once they are needed (at once for a preview). Unreadable
+    // ones would hide the visitor's cookies (a new id, a new variation): the origin's page then.
     let preview_headers = if may_preview {
-        header_map(&js_request_headers).unwrap_or_default()
+        match header_map(&js_request_headers) {
+            Ok(headers) => headers,
+            Err(e) => {
+                log_event("request_headers_unreadable", &e, None, &path);
+                return origin_response(send(&origin_req).await, &path);
+            }
+        }
     } else {
         HeaderMap::new()
     };
@@ -255,7 +272,22 @@ async fn personalize(
     let request_headers = if may_preview {
         preview_headers.clone()
     } else {
-        header_map(&js_request_headers).unwrap_or_default()
+        match header_map(&js_request_headers) {
+            Ok(headers) => headers,
+            Err(e) => {
+                log_event(
+                    "request_headers_unreadable",
+                    &e,
+                    rules.version.as_deref(),
+                    &path,
+                );
+                let response = match response {
+                    Some(r) => r,
+                    None => send(&origin_req).await,
+                };
+                return origin_response(response, &path);
+            }
+        }
     };
     let request = RequestInput {
         headers: &request_headers,
@@ -297,7 +329,23 @@ async fn personalize(
         // The rule's own headers and cookies, and the session's, go with the redirect too.
         let mut cookies = session.cookies(&input, &decision.remembered());
         cookies.extend(decision.cookies.iter().cloned());
-        return redirect_response(status, &location, &decision.headers, &cookies);
+        match redirect_response(status, &location, &decision.headers, &cookies) {
+            Ok(redirect) => return Ok(redirect),
+            Err(e) => {
+                // The location is not logged: a template may have put the visitor's data in it.
+                log_event(
+                    "redirect_failed",
+                    &format!("a {status} redirect could not be made: {}", js_message(&e)),
+                    rules.version.as_deref(),
+                    &path,
+                );
+                let response = match response {
+                    Some(r) => r,
+                    None => send(&origin_req).await,
+                };
+                return origin_response(response, &path);
+            }
+        }
     }
     let response = match response {
         Some(r) => r,
@@ -327,6 +375,9 @@ async fn personalize(
 }
 
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
+///
+/// Should anything fail before the response is made, the visitor gets the origin's response as
+/// it is, and one log line says why.
 fn respond(
     response: web_sys::Response,
     ctx: &worker::worker_sys::Context,
@@ -342,18 +393,25 @@ fn respond(
     {
         return response;
     }
-    let Some(mut headers) = header_map(&response.headers()) else {
-        return response;
+    let rewrite = !decision.plan.is_empty();
+    let fail_open = |event: &str, detail: &str| {
+        log_event(event, detail, about.version.as_deref(), &about.path);
+    };
+    let mut headers = match header_map(&response.headers()) {
+        Ok(headers) => headers,
+        Err(e) => {
+            fail_open(
+                "response_headers_unreadable",
+                &format!("origin response: {e}"),
+            );
+            return response;
+        }
     };
     let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::BAD_GATEWAY);
     let Treatment::Rewrite { charset } = treatment(&Method::GET, request_headers, status, &headers)
     else {
         return response;
     };
-    let Some(body) = response.body() else {
-        return response;
-    };
-    let rewrite = !decision.plan.is_empty();
     if rewrite {
         rewritten_headers(&mut headers);
     }
@@ -383,21 +441,51 @@ fn respond(
             headers.insert(DEBUG_HEADER, v);
         }
     }
+    // The pipe is made before the origin's body is touched, so that until the response exists
+    // the origin's is still whole to fall back to.
+    let (body, rewriting) = if rewrite {
+        let Some(origin_body) = response.body() else {
+            fail_open(
+                "body_missing",
+                "the origin's 200 text/html response has no body",
+            );
+            return response;
+        };
+        let pipe = match Pipe::new() {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                fail_open("stream_unavailable", &e);
+                return response;
+            }
+        };
+        (Some(pipe.readable().clone()), Some((pipe, origin_body)))
+    } else {
+        (response.body(), None)
+    };
     let init = ResponseInit::new();
     init.set_status(response.status());
     init.set_status_text(&response.status_text());
     match js_headers(&headers) {
         Ok(h) => init.set_headers(&h),
-        Err(_) => return response,
-    }
-    let body = if rewrite {
-        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
-        match rewrite_stream(body, rewriter, ctx, about) {
-            Some(rewritten) => rewritten,
-            None => return response,
+        Err(e) => {
+            fail_open("response_headers_unwritable", &e);
+            return response;
         }
-    } else {
-        body
-    };
-    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
+    }
+    let changed =
+        match web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init) {
+            Ok(changed) => changed,
+            Err(e) => {
+                fail_open(
+                    "response_failed",
+                    &format!("the changed response could not be made: {}", js_message(&e)),
+                );
+                return response;
+            }
+        };
+    if let Some((pipe, origin_body)) = rewriting {
+        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
+        pipe.start(origin_body, rewriter, ctx, about);
+    }
+    changed
 }
