@@ -19,7 +19,7 @@ use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes
 use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
-use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
+use crate::policy::{Caching, Treatment, cache_headers, caching, rewritten_headers, treatment};
 use crate::render::StreamRewriter;
 use crate::request::{
     ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
@@ -376,8 +376,10 @@ async fn personalize(
 
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
 ///
-/// Should anything fail before the response is made, the visitor gets the origin's response as
-/// it is, and one log line says why.
+/// A page whose content or cookies may depend on the visitor is kept out of shared caches even
+/// when nothing changed for this visitor; a page nothing can change is the origin's response
+/// object itself. Should anything fail before the response is made, the visitor gets the
+/// origin's response as it is, and one log line says why.
 fn respond(
     response: web_sys::Response,
     ctx: &worker::worker_sys::Context,
@@ -386,14 +388,15 @@ fn respond(
     debug: Option<String>,
     about: StreamInfo,
 ) -> web_sys::Response {
-    if decision.plan.is_empty()
-        && decision.headers.is_empty()
-        && decision.cookies.is_empty()
-        && debug.is_none()
-    {
+    let caching = caching(
+        decision.varies_by_visitor,
+        !decision.cookies.is_empty(),
+        debug.is_some(),
+    );
+    let rewrite = !decision.plan.is_empty();
+    if !rewrite && decision.headers.is_empty() && caching == Caching::AsOrigin {
         return response;
     }
-    let rewrite = !decision.plan.is_empty();
     let fail_open = |event: &str, detail: &str| {
         log_event(event, detail, about.version.as_deref(), &about.path);
     };
@@ -415,9 +418,6 @@ fn respond(
     if rewrite {
         rewritten_headers(&mut headers);
     }
-    if decision.personalized {
-        personalized_headers(&mut headers);
-    }
     for (name, value) in &decision.headers {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
@@ -431,15 +431,12 @@ fn respond(
             headers.append(http::header::SET_COOKIE, v);
         }
     }
-    if let Some(debug) = debug {
-        // A preview is one person's view: never cache it, anywhere.
-        headers.insert(
-            http::header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&debug) {
-            headers.insert(DEBUG_HEADER, v);
-        }
+    // After `set_header`: a rule's own Cache-Control is kept out of shared caches too.
+    cache_headers(&mut headers, caching);
+    if let Some(debug) = debug
+        && let Ok(v) = HeaderValue::from_str(&debug)
+    {
+        headers.insert(DEBUG_HEADER, v);
     }
     // The pipe is made before the origin's body is touched, so that until the response exists
     // the origin's is still whole to fall back to.
