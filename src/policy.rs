@@ -5,6 +5,7 @@
 
 use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use mime::Mime;
 
 /// Content encodings the Workers runtime decodes on fetch (one at a time), so the rewriter sees
 /// plain HTML. `deflate` is not among them: the runtime hands such a body over still compressed.
@@ -15,9 +16,9 @@ const DECODED_ENCODINGS: &[&str] = &["gzip", "br"];
 pub enum Treatment {
     /// Send the origin's response as it is, byte for byte.
     PassThrough(&'static str),
-    /// Stream the body through the rewriter; `charset` is the declared one, if any.
+    /// Stream the body through the rewriter; `charset` is the declared one (lowercase), if any.
     Rewrite {
-        /// The `charset` parameter of the response's Content-Type.
+        /// The `charset` parameter of the response's Content-Type, lowercase.
         charset: Option<String>,
     },
 }
@@ -38,16 +39,22 @@ pub fn treatment(
     if status != StatusCode::OK {
         return Treatment::PassThrough("status is not 200");
     }
-    let Some((mime, charset)) = response_headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(parse_content_type)
-    else {
+    let Some(content_type) = response_headers.get(CONTENT_TYPE) else {
         return Treatment::PassThrough("no Content-Type");
     };
-    if mime != "text/html" {
+    let Some(media_type) = content_type
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<Mime>().ok())
+    else {
+        return Treatment::PassThrough("Content-Type is not a valid media type");
+    };
+    if media_type.essence_str() != "text/html" {
         return Treatment::PassThrough("not text/html");
     }
+    let charset = media_type
+        .get_param(mime::CHARSET)
+        .map(|c| c.as_str().to_owned());
     let encodings: Vec<&str> = response_headers
         .get_all(CONTENT_ENCODING)
         .iter()
@@ -69,19 +76,6 @@ pub fn treatment(
     Treatment::Rewrite { charset }
 }
 
-/// Splits a Content-Type into its lowercase media type and its `charset` parameter.
-fn parse_content_type(value: &str) -> (String, Option<String>) {
-    let mut parts = value.split(';');
-    let mime = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-    let charset = parts.find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_owned())
-    });
-    (mime, charset)
-}
-
 /// Adjusts the headers of a response whose body is rewritten.
 ///
 /// The length changes, so `Content-Length` goes; a strong `ETag` promised these exact bytes, so
@@ -96,36 +90,85 @@ pub fn rewritten_headers(headers: &mut HeaderMap) {
     }
 }
 
-/// Keeps a page that differs per visitor out of shared caches.
+/// How far downstream caches may keep a response Veneer sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caching {
+    /// The origin's `Cache-Control`, as it is: nothing in the response depends on the visitor.
+    AsOrigin,
+    /// Only the visitor's own browser may keep it: `public` and `s-maxage` go (see
+    /// [`cache_headers`]).
+    Private,
+    /// Nobody may keep it (`no-store`): a marketer's preview.
+    NoStore,
+}
+
+/// The caching a response gets. A response whose content or cookies may depend on the visitor
+/// is `private`: the page varies by visitor (a rule or experiment that can apply to it has an
+/// audience, runs, or fills in templates, even when nothing applied to this visitor), or
+/// Veneer sets a cookie on it. A preview is `no-store`. Anything else keeps the origin's.
+pub fn caching(varies_by_visitor: bool, sets_cookies: bool, preview: bool) -> Caching {
+    if preview {
+        Caching::NoStore
+    } else if varies_by_visitor || sets_cookies {
+        Caching::Private
+    } else {
+        Caching::AsOrigin
+    }
+}
+
+/// Writes a response's `Cache-Control` for its [`Caching`]; `Vary` and the rest stay.
 ///
-/// `public` becomes `private` and `s-maxage` goes (the browser may still cache it for this
-/// visitor, as the origin allowed); a response without `Cache-Control` gets `private`.
-/// `no-store` and `private` responses are left as they are.
-pub fn personalized_headers(headers: &mut HeaderMap) {
-    let current = headers
-        .get(CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let mut directives: Vec<&str> = current
-        .split(',')
+/// `Private`: `public` becomes `private` and `s-maxage` goes (the browser may still keep the
+/// page for this visitor, as long as the origin allowed); a response without `Cache-Control`
+/// gets `private`; `no-store` and `private` responses are left as they are. `NoStore` replaces
+/// `Cache-Control` with `no-store`. `AsOrigin` changes nothing.
+pub fn cache_headers(headers: &mut HeaderMap, caching: Caching) {
+    match caching {
+        Caching::AsOrigin => {}
+        Caching::NoStore => {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        Caching::Private => private_cache_control(headers),
+    }
+}
+
+/// Keeps a response out of shared caches (see [`cache_headers`]).
+fn private_cache_control(headers: &mut HeaderMap) {
+    let directives: Vec<String> = headers
+        .get_all(CACHE_CONTROL)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let mut directives: Vec<&str> = directives
+        .iter()
+        .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|d| !d.is_empty())
         .collect();
-    let lower = |d: &str| d.to_ascii_lowercase();
+    let is = |d: &str, word: &str| d.eq_ignore_ascii_case(word);
+    let named = |d: &str, word: &str| {
+        d.split('=')
+            .next()
+            .is_some_and(|n| n.trim().eq_ignore_ascii_case(word))
+    };
+    // Only a bare `private` keeps shared caches out: `private="set-cookie"` lets them keep the
+    // rest of the response.
     if directives
         .iter()
-        .any(|d| lower(d) == "no-store" || lower(d) == "private")
+        .any(|d| is(d, "no-store") || is(d, "private"))
     {
         return;
     }
-    directives.retain(|d| {
-        let d = lower(d);
-        d != "public" && !d.starts_with("s-maxage")
-    });
+    directives.retain(|d| !named(d, "public") && !named(d, "s-maxage"));
     directives.insert(0, "private");
-    if let Ok(value) = HeaderValue::from_str(&directives.join(", ")) {
-        headers.insert(CACHE_CONTROL, value);
+    match HeaderValue::from_str(&directives.join(", ")) {
+        Ok(value) => {
+            headers.insert(CACHE_CONTROL, value);
+        }
+        // Only a value the origin sent could be unwritable: then nobody may keep the page.
+        Err(_) => {
+            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+        }
     }
 }
 
@@ -172,6 +215,21 @@ mod tests {
             decide(Method::GET, &[], 200, &[("Content-Type", "TEXT/HTML")]),
             Treatment::Rewrite { charset: None }
         );
+        for (content_type, charset) in [
+            ("text/html;charset=ISO-8859-1", Some("iso-8859-1")),
+            ("text/html; charset=\"windows-1252\"", Some("windows-1252")),
+            ("text/html; level=1; Charset=shift_jis", Some("shift_jis")),
+            ("text/html;", None),
+            ("text/html; charset=utf-8;", Some("utf-8")),
+        ] {
+            assert_eq!(
+                decide(Method::GET, &[], 200, &[("content-type", content_type)]),
+                Treatment::Rewrite {
+                    charset: charset.map(str::to_owned)
+                },
+                "{content_type}"
+            );
+        }
         for encoding in ["gzip", "BR", "identity", "gzip, identity"] {
             assert_eq!(
                 decide(
@@ -203,6 +261,37 @@ mod tests {
             (decide(Method::GET, &[], 404, &[HTML]), "status is not 200"),
             (decide(Method::GET, &[], 502, &[HTML]), "status is not 200"),
             (decide(Method::GET, &[], 200, &[]), "no Content-Type"),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "text/html; charset")],
+                ),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "text/html, text/plain")],
+                ),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(Method::GET, &[], 200, &[("content-type", "html")]),
+                "Content-Type is not a valid media type",
+            ),
+            (
+                decide(
+                    Method::GET,
+                    &[],
+                    200,
+                    &[("content-type", "application/xhtml+xml")],
+                ),
+                "not text/html",
+            ),
             (
                 decide(
                     Method::GET,
@@ -272,30 +361,72 @@ mod tests {
 mod cache_tests {
     use super::*;
 
-    fn cache_control(before: Option<&str>) -> String {
+    fn cache_control(before: &[&str], caching: Caching) -> Option<String> {
         let mut h = HeaderMap::new();
-        if let Some(v) = before {
-            h.insert(CACHE_CONTROL, HeaderValue::from_str(v).unwrap());
+        for v in before {
+            h.append(CACHE_CONTROL, HeaderValue::from_str(v).unwrap());
         }
-        personalized_headers(&mut h);
-        h.get(CACHE_CONTROL).unwrap().to_str().unwrap().to_owned()
+        h.insert(
+            http::header::VARY,
+            HeaderValue::from_static("Accept-Encoding"),
+        );
+        cache_headers(&mut h, caching);
+        assert_eq!(h.get(http::header::VARY).unwrap(), "Accept-Encoding");
+        let all: Vec<&str> = h
+            .get_all(CACHE_CONTROL)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        (!all.is_empty()).then(|| all.join(" | "))
+    }
+
+    fn private(before: &[&str]) -> String {
+        cache_control(before, Caching::Private).unwrap()
     }
 
     #[test]
-    fn personalized_pages_stay_out_of_shared_caches() {
+    fn pages_that_depend_on_the_visitor_stay_out_of_shared_caches() {
+        assert_eq!(private(&["public, max-age=60"]), "private, max-age=60");
         assert_eq!(
-            cache_control(Some("public, max-age=60")),
+            private(&["max-age=60, s-maxage=600"]),
             "private, max-age=60"
         );
         assert_eq!(
-            cache_control(Some("max-age=60, s-maxage=600")),
-            "private, max-age=60"
+            private(&["Public", "S-MaxAge=600, max-age=5, must-revalidate"]),
+            "private, max-age=5, must-revalidate"
         );
-        assert_eq!(cache_control(None), "private");
-        assert_eq!(cache_control(Some("no-store")), "no-store");
+        assert_eq!(private(&[]), "private");
+        assert_eq!(private(&["no-store"]), "no-store");
+        assert_eq!(private(&["private, max-age=5"]), "private, max-age=5");
+        // `no-cache` lets a shared cache store (and revalidate) it: still made private.
+        assert_eq!(private(&["public, no-cache"]), "private, no-cache");
+        // A qualified `private` lets shared caches keep the rest of the response.
         assert_eq!(
-            cache_control(Some("private, max-age=5")),
-            "private, max-age=5"
+            private(&["private=\"set-cookie\", max-age=60"]),
+            "private, private=\"set-cookie\", max-age=60"
         );
+    }
+
+    #[test]
+    fn previews_are_never_stored_and_other_pages_keep_the_origins_headers() {
+        assert_eq!(
+            cache_control(&["public, max-age=60"], Caching::NoStore).as_deref(),
+            Some("no-store")
+        );
+        assert_eq!(
+            cache_control(&["public, max-age=60"], Caching::AsOrigin).as_deref(),
+            Some("public, max-age=60")
+        );
+        assert_eq!(cache_control(&[], Caching::AsOrigin), None);
+    }
+
+    #[test]
+    fn what_makes_a_response_private() {
+        assert_eq!(caching(false, false, false), Caching::AsOrigin);
+        assert_eq!(caching(true, false, false), Caching::Private);
+        assert_eq!(caching(false, true, false), Caching::Private);
+        assert_eq!(caching(true, true, false), Caching::Private);
+        assert_eq!(caching(false, false, true), Caching::NoStore);
+        assert_eq!(caching(true, true, true), Caching::NoStore);
     }
 }

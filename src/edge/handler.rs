@@ -11,13 +11,15 @@ use worker::Env;
 use chrono::{DateTime, Utc};
 
 use super::config::{Config, config};
-use super::origin::{OriginRequest, forward, origin_request, origin_response, send};
+use super::origin::{
+    BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, forward, origin_request, origin_response, send,
+};
 use super::rules_cache::{cached_rules, load_preview_rules, load_rules};
-use super::runtime::{header_map, js_headers, log_event, random_bytes};
-use super::stream::{StreamInfo, rewrite_stream};
+use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes};
+use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
-use crate::policy::{Treatment, personalized_headers, rewritten_headers, treatment};
+use crate::policy::{Caching, Treatment, cache_headers, caching, rewritten_headers, treatment};
 use crate::render::StreamRewriter;
 use crate::request::{
     ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
@@ -106,7 +108,14 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     let method = req.method();
     let origin = match origin_request(&req, &method, &config, &parts) {
         Ok(origin) => origin,
-        Err(e) => return Promise::reject(&e),
+        // No origin to fail open to: a plain 502 says the deployment needs fixing.
+        Err(e) => {
+            log_event("origin_request_failed", &js_message(&e), None, &path);
+            return bad_gateway(BAD_ORIGIN_REQUEST).map_or_else(
+                |e| Promise::reject(&e),
+                |r| Promise::resolve(&JsValue::from(r)),
+            );
+        }
     };
     if method != "GET" {
         // Only GET pages are ever changed; everything else goes straight to the origin.
@@ -175,8 +184,16 @@ async fn personalize(
         now,
     } = incoming;
     let js_request_headers = req.headers();
+    // The request's headers, read once they are needed (at once for a preview). Unreadable
+    // ones would hide the visitor's cookies (a new id, a new variation): the origin's page then.
     let preview_headers = if may_preview {
-        header_map(&js_request_headers).unwrap_or_default()
+        match header_map(&js_request_headers) {
+            Ok(headers) => headers,
+            Err(e) => {
+                log_event("request_headers_unreadable", &e, None, &path);
+                return origin_response(send(&origin_req).await, &path);
+            }
+        }
     } else {
         HeaderMap::new()
     };
@@ -255,7 +272,22 @@ async fn personalize(
     let request_headers = if may_preview {
         preview_headers.clone()
     } else {
-        header_map(&js_request_headers).unwrap_or_default()
+        match header_map(&js_request_headers) {
+            Ok(headers) => headers,
+            Err(e) => {
+                log_event(
+                    "request_headers_unreadable",
+                    &e,
+                    rules.version.as_deref(),
+                    &path,
+                );
+                let response = match response {
+                    Some(r) => r,
+                    None => send(&origin_req).await,
+                };
+                return origin_response(response, &path);
+            }
+        }
     };
     let request = RequestInput {
         headers: &request_headers,
@@ -269,6 +301,15 @@ async fn personalize(
         identify,
     };
     let session = Session::new(&input, preview);
+    if input.random.is_none() && session.consent && session.visitor_id.is_none() {
+        log_event(
+            "random_unavailable",
+            "crypto.getRandomValues gave no random bytes: this new visitor gets no id (the \
+             control, not counted, no cookies)",
+            rules.version.as_deref(),
+            &path,
+        );
+    }
     let attrs = visitor_attributes(&req, &request_headers, &rules, &session, now);
     let now_utc = DateTime::<Utc>::from_timestamp_millis(now as i64).unwrap_or_default();
     // Pages match the decoded path, as in `veneer render` and `explain` (`/c/sch%C3%BChe` is
@@ -288,7 +329,23 @@ async fn personalize(
         // The rule's own headers and cookies, and the session's, go with the redirect too.
         let mut cookies = session.cookies(&input, &decision.remembered());
         cookies.extend(decision.cookies.iter().cloned());
-        return redirect_response(status, &location, &decision.headers, &cookies);
+        match redirect_response(status, &location, &decision.headers, &cookies) {
+            Ok(redirect) => return Ok(redirect),
+            Err(e) => {
+                // The location is not logged: a template may have put the visitor's data in it.
+                log_event(
+                    "redirect_failed",
+                    &format!("a {status} redirect could not be made: {}", js_message(&e)),
+                    rules.version.as_deref(),
+                    &path,
+                );
+                let response = match response {
+                    Some(r) => r,
+                    None => send(&origin_req).await,
+                };
+                return origin_response(response, &path);
+            }
+        }
     }
     let response = match response {
         Some(r) => r,
@@ -318,6 +375,11 @@ async fn personalize(
 }
 
 /// Chooses between the origin's response as it is and a changed (and rewritten) stream of it.
+///
+/// A page whose content or cookies may depend on the visitor is kept out of shared caches even
+/// when nothing changed for this visitor; a page nothing can change is the origin's response
+/// object itself. Should anything fail before the response is made, the visitor gets the
+/// origin's response as it is, and one log line says why.
 fn respond(
     response: web_sys::Response,
     ctx: &worker::worker_sys::Context,
@@ -326,30 +388,35 @@ fn respond(
     debug: Option<String>,
     about: StreamInfo,
 ) -> web_sys::Response {
-    if decision.plan.is_empty()
-        && decision.headers.is_empty()
-        && decision.cookies.is_empty()
-        && debug.is_none()
-    {
+    let caching = caching(
+        decision.varies_by_visitor,
+        !decision.cookies.is_empty(),
+        debug.is_some(),
+    );
+    let rewrite = !decision.plan.is_empty();
+    if !rewrite && decision.headers.is_empty() && caching == Caching::AsOrigin {
         return response;
     }
-    let Some(mut headers) = header_map(&response.headers()) else {
-        return response;
+    let fail_open = |event: &str, detail: &str| {
+        log_event(event, detail, about.version.as_deref(), &about.path);
+    };
+    let mut headers = match header_map(&response.headers()) {
+        Ok(headers) => headers,
+        Err(e) => {
+            fail_open(
+                "response_headers_unreadable",
+                &format!("origin response: {e}"),
+            );
+            return response;
+        }
     };
     let status = StatusCode::from_u16(response.status()).unwrap_or(StatusCode::BAD_GATEWAY);
     let Treatment::Rewrite { charset } = treatment(&Method::GET, request_headers, status, &headers)
     else {
         return response;
     };
-    let Some(body) = response.body() else {
-        return response;
-    };
-    let rewrite = !decision.plan.is_empty();
     if rewrite {
         rewritten_headers(&mut headers);
-    }
-    if decision.personalized {
-        personalized_headers(&mut headers);
     }
     for (name, value) in &decision.headers {
         if let (Ok(n), Ok(v)) = (
@@ -364,31 +431,58 @@ fn respond(
             headers.append(http::header::SET_COOKIE, v);
         }
     }
-    if let Some(debug) = debug {
-        // A preview is one person's view: never cache it, anywhere.
-        headers.insert(
-            http::header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
-        if let Ok(v) = HeaderValue::from_str(&debug) {
-            headers.insert(DEBUG_HEADER, v);
-        }
+    // After `set_header`: a rule's own Cache-Control is kept out of shared caches too.
+    cache_headers(&mut headers, caching);
+    if let Some(debug) = debug
+        && let Ok(v) = HeaderValue::from_str(&debug)
+    {
+        headers.insert(DEBUG_HEADER, v);
     }
+    // The pipe is made before the origin's body is touched, so that until the response exists
+    // the origin's is still whole to fall back to.
+    let (body, rewriting) = if rewrite {
+        let Some(origin_body) = response.body() else {
+            fail_open(
+                "body_missing",
+                "the origin's 200 text/html response has no body",
+            );
+            return response;
+        };
+        let pipe = match Pipe::new() {
+            Ok(pipe) => pipe,
+            Err(e) => {
+                fail_open("stream_unavailable", &e);
+                return response;
+            }
+        };
+        (Some(pipe.readable().clone()), Some((pipe, origin_body)))
+    } else {
+        (response.body(), None)
+    };
     let init = ResponseInit::new();
     init.set_status(response.status());
     init.set_status_text(&response.status_text());
     match js_headers(&headers) {
         Ok(h) => init.set_headers(&h),
-        Err(_) => return response,
-    }
-    let body = if rewrite {
-        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
-        match rewrite_stream(body, rewriter, ctx, about) {
-            Some(rewritten) => rewritten,
-            None => return response,
+        Err(e) => {
+            fail_open("response_headers_unwritable", &e);
+            return response;
         }
-    } else {
-        body
-    };
-    web_sys::Response::new_with_opt_readable_stream_and_init(Some(&body), &init).unwrap_or(response)
+    }
+    let changed =
+        match web_sys::Response::new_with_opt_readable_stream_and_init(body.as_ref(), &init) {
+            Ok(changed) => changed,
+            Err(e) => {
+                fail_open(
+                    "response_failed",
+                    &format!("the changed response could not be made: {}", js_message(&e)),
+                );
+                return response;
+            }
+        };
+    if let Some((pipe, origin_body)) = rewriting {
+        let rewriter = StreamRewriter::new(&decision.plan, charset.as_deref());
+        pipe.start(origin_body, rewriter, ctx, about);
+    }
+    changed
 }

@@ -113,12 +113,18 @@ pub(super) fn origin_response(
         Ok(r) => Ok(r),
         Err(e) => {
             log_event("origin_unreachable", &js_message(&e), None, path);
-            let init = ResponseInit::new();
-            init.set_status(502);
-            Ok(web_sys::Response::new_with_opt_str_and_init(
-                Some("Bad gateway: the origin could not be reached.\n"),
-                &init,
-            )?)
+            bad_gateway("Bad gateway: the origin could not be reached.\n")
         }
     }
+}
+
+/// The body of the 502 for an origin request that could not be built.
+pub(super) const BAD_ORIGIN_REQUEST: &str =
+    "Bad gateway: the request to the origin could not be made (see the worker's logs).\n";
+
+/// A plain 502 with `message` as its body.
+pub(super) fn bad_gateway(message: &str) -> Result<web_sys::Response, JsValue> {
+    let init = ResponseInit::new();
+    init.set_status(502);
+    web_sys::Response::new_with_opt_str_and_init(Some(message), &init)
 }

@@ -12,44 +12,58 @@ pub(super) fn log_event(event: &str, detail: &str, version: Option<&str>, path: 
     console_log!("{line}");
 }
 
-pub(super) fn header_map(headers: &Headers) -> Option<HeaderMap> {
+/// The runtime's headers as an `http` map, every line kept; the error names the header (never
+/// its value, which may be a cookie) that the `http` crate refuses.
+pub(super) fn header_map(headers: &Headers) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for entry in headers.entries() {
-        let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
-        let name = HeaderName::from_bytes(pair.get(0).as_string()?.as_bytes()).ok()?;
-        let value = HeaderValue::from_str(&pair.get(1).as_string()?).ok()?;
+        let entry = entry.map_err(|e| format!("headers could not be read: {}", js_message(&e)))?;
+        let pair: js_sys::Array = entry
+            .dyn_into()
+            .map_err(|_| "headers could not be read: an entry is not a pair".to_owned())?;
+        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+            return Err("headers could not be read: an entry is not a pair of strings".into());
+        };
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("header name {name:?} is not a valid HTTP header name"))?;
+        let value = HeaderValue::from_str(&value).map_err(|_| {
+            format!(
+                "header {name:?} has a value with control characters, which HTTP does not allow"
+            )
+        })?;
         map.append(name, value);
     }
-    Some(map)
+    Ok(map)
 }
 
-pub(super) fn js_headers(map: &HeaderMap) -> Result<Headers, JsValue> {
-    let headers = Headers::new()?;
+/// An `http` map as the runtime's headers. Values go back as the text they came as (every value
+/// here came from a JavaScript string or from Veneer, so it is UTF-8), non-ASCII included.
+pub(super) fn js_headers(map: &HeaderMap) -> Result<Headers, String> {
+    let headers = Headers::new().map_err(|e| js_message(&e))?;
     for (name, value) in map {
-        let value = value
-            .to_str()
-            .map_err(|e| JsValue::from_str(&e.to_string()))?;
-        headers.append(name.as_str(), value)?;
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| format!("header {name:?} has a value that is not UTF-8"))?;
+        headers
+            .append(name.as_str(), text)
+            .map_err(|e| format!("the runtime refused header {name:?}: {}", js_message(&e)))?;
     }
     Ok(headers)
 }
 
-/// 16 random bytes from the runtime's crypto (zeros only if it is unavailable, which the
-/// Workers runtime never is; ids stay valid either way).
-pub(super) fn random_bytes() -> [u8; 16] {
-    let mut bytes = [0u8; 16];
+/// 16 random bytes from the runtime's crypto, or `None` when it has none to give (the Workers
+/// runtime always has): made-up bytes would give all such visitors one id.
+pub(super) fn random_bytes() -> Option<[u8; 16]> {
     let global = js_sys::global();
-    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).unwrap_or_default();
+    let crypto = js_sys::Reflect::get(&global, &JsValue::from_str("crypto")).ok()?;
     let get = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-    if let Some(get) = get {
-        let array = js_sys::Uint8Array::new_with_length(16);
-        if get.call1(&crypto, &array).is_ok() {
-            array.copy_to(&mut bytes);
-        }
-    }
-    bytes
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let array = js_sys::Uint8Array::new_with_length(16);
+    get.call1(&crypto, &array).ok()?;
+    let mut bytes = [0u8; 16];
+    array.copy_to(&mut bytes);
+    Some(bytes)
 }
 
 /// The message of a JavaScript error (or whatever was thrown), for a log line.

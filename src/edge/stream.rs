@@ -35,37 +35,84 @@ pub(super) struct StreamInfo {
     pub(super) crash_drill: bool,
 }
 
-/// Pipes the origin's body through the rewriter into a native pipe that the visitor reads.
-/// Input (a BYOB reader) and output each go through one reused buffer, so memory stays flat
-/// whatever the page's size: no chunk is left behind for the garbage collector.
-pub(super) fn rewrite_stream(
-    body: ReadableStream,
-    rewriter: StreamRewriter,
-    ctx: &worker::worker_sys::Context,
-    about: StreamInfo,
-) -> Option<ReadableStream> {
-    let pipe = IdentityTransformStream::new().ok()?;
-    let writer = pipe.writable().get_writer().ok()?;
-    let input: Pin<Box<dyn AsyncRead>> =
-        match wasm_streams::ReadableStream::from_raw(body.unchecked_into()).try_into_async_read() {
-            Ok(bytes) => Box::pin(bytes),
-            // Not a byte stream (never from the runtime's fetch): chunk by chunk.
-            Err((_, stream)) => Box::pin(
-                stream
-                    .into_stream()
-                    .map_ok(|chunk| js_sys::Uint8Array::new(&chunk).to_vec())
-                    .map_err(|e| std::io::Error::other(js_message(&e)))
-                    .into_async_read(),
-            ),
-        };
-    let task = wasm_bindgen_futures::future_to_promise(async move {
-        pump(input, writer, rewriter, about).await;
-        Ok(JsValue::UNDEFINED)
-    });
-    // Should the wasm instance ever trap mid-page, the runtime ends the visitor's response (as
-    // on a dropped origin connection); tests/edge/failopen.test.mjs drills it.
-    ctx.wait_until(&task).ok()?;
-    Some(pipe.readable())
+/// The runtime's native pipe a rewritten page is written into, made before the origin's body is
+/// touched: should anything fail up to the response, the origin's own response is still whole.
+pub(super) struct Pipe {
+    readable: ReadableStream,
+    writer: web_sys::WritableStreamDefaultWriter,
+}
+
+impl Pipe {
+    /// A new pipe and its writer, or why the runtime would not make them.
+    pub(super) fn new() -> Result<Self, String> {
+        let pipe = IdentityTransformStream::new().map_err(|e| {
+            format!(
+                "the runtime could not make an IdentityTransformStream: {}",
+                js_message(&e)
+            )
+        })?;
+        let writer = pipe.writable().get_writer().map_err(|e| {
+            format!(
+                "the runtime could not give a writer for the rewritten page: {}",
+                js_message(&e)
+            )
+        })?;
+        Ok(Self {
+            readable: pipe.readable(),
+            writer,
+        })
+    }
+
+    /// What the visitor reads: the rewritten page, once [`Pipe::start`] runs.
+    pub(super) fn readable(&self) -> &ReadableStream {
+        &self.readable
+    }
+
+    /// Pipes the origin's body through the rewriter into the pipe. Input (a BYOB reader) and
+    /// output each go through one reused buffer, so memory stays flat whatever the page's size:
+    /// no chunk is left behind for the garbage collector.
+    pub(super) fn start(
+        self,
+        body: ReadableStream,
+        rewriter: StreamRewriter,
+        ctx: &worker::worker_sys::Context,
+        about: StreamInfo,
+    ) {
+        let input: Pin<Box<dyn AsyncRead>> =
+            match wasm_streams::ReadableStream::from_raw(body.unchecked_into())
+                .try_into_async_read()
+            {
+                Ok(bytes) => Box::pin(bytes),
+                // Not a byte stream (never from the runtime's fetch): chunk by chunk.
+                Err((_, stream)) => Box::pin(
+                    stream
+                        .into_stream()
+                        .map_ok(|chunk| js_sys::Uint8Array::new(&chunk).to_vec())
+                        .map_err(|e| std::io::Error::other(js_message(&e)))
+                        .into_async_read(),
+                ),
+            };
+        let (version, path) = (about.version.clone(), about.path.clone());
+        let task = wasm_bindgen_futures::future_to_promise(async move {
+            pump(input, self.writer, rewriter, about).await;
+            Ok(JsValue::UNDEFINED)
+        });
+        // Should the wasm instance ever trap mid-page, the runtime ends the visitor's response
+        // (as on a dropped origin connection); tests/edge/failopen.test.mjs drills it.
+        if let Err(e) = ctx.wait_until(&task) {
+            // The body is being read already: the rewritten page is the only one left to send.
+            log_event(
+                "wait_until_failed",
+                &format!(
+                    "ctx.waitUntil refused the rewriting task ({}); the rewritten page still \
+                     streams, but the runtime may end it early",
+                    js_message(&e)
+                ),
+                version.as_deref(),
+                &path,
+            );
+        }
+    }
 }
 
 /// Reads, rewrites and writes until the page ends, the origin fails or the visitor leaves.

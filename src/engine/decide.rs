@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
 use super::explain::{AssignmentTrace, RuleTrace};
 use super::plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
+use super::vary::varies;
 use crate::condition::{Audiences, EvalContext};
 use crate::document::{
     Action, Audience, CompiledRule, CompiledRules, ElementOp, Escape, Experiment, Status, Template,
@@ -35,9 +36,10 @@ pub struct Decision {
     pub audiences: Vec<(String, bool)>,
     /// What happened in each experiment on this page.
     pub experiments: Vec<AssignmentTrace>,
-    /// Whether the page differs from one visitor to another (an audience, a variation or a
-    /// template applied), so shared caches must not keep it.
-    pub personalized: bool,
+    /// Whether this page may differ from one visitor to another (see
+    /// [`CompiledRules::varies_by_visitor`]), even when nothing applied to this visitor: shared
+    /// caches must not keep it.
+    pub varies_by_visitor: bool,
 }
 
 /// Everything about one request that a decision depends on.
@@ -149,8 +151,6 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         };
         match verdict {
             Ok(reason) => {
-                decision.personalized |=
-                    rule.audience.is_some() || rule.actions.iter().any(Action::is_dynamic);
                 for action in &rule.actions {
                     render_action(action, visit, &mut decision);
                 }
@@ -167,11 +167,12 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
             }),
         }
     }
-    for i in rules.experiment_index.candidates(path) {
+    let experiments = rules.experiment_index.candidates(path);
+    decision.varies_by_visitor = varies(rules, &candidates, &experiments);
+    for i in experiments {
         if let Some(experiment) = rules.experiments.get(i) {
             let (variation, outcome) = assign(experiment, visit, &resolver);
             if let Some(v) = variation.and_then(|v| experiment.variations.get(v)) {
-                decision.personalized |= experiment.status == Status::Running;
                 for action in &v.actions {
                     render_action(action, visit, &mut decision);
                 }

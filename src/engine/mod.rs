@@ -7,6 +7,7 @@ pub(crate) mod bucketing;
 mod decide;
 mod explain;
 mod plan;
+mod vary;
 
 pub use decide::{Decision, Visit, decide};
 pub use explain::{AssignmentTrace, DEBUG_HEADER, debug_header};

@@ -1,7 +1,7 @@
 //! The visitor's session with Veneer: identity, consent, remembered assignments and previews.
 //!
 //! Pure: the edge hands in the request's cookies and query, the secret, the time and 16 random
-//! bytes; this module says who the visitor is, whether they consented, which assignments they
+//! bytes (when the runtime has any); this module says who the visitor is, whether they consented, which assignments they
 //! keep, whether this is a marketer's preview, and which cookies to send back.
 
 use http::HeaderMap;
@@ -46,8 +46,9 @@ pub struct SessionInput<'a> {
     pub request: RequestInput<'a>,
     /// The rules document's settings (cookie names, consent mode, cookie lifetime).
     pub settings: &'a Settings,
-    /// Fresh random bytes from the runtime, for a new visitor id.
-    pub random: [u8; 16],
+    /// Fresh random bytes from the runtime, for a new visitor id; `None` when the runtime had
+    /// none, and then a new visitor gets no id (the control, not counted, no cookies).
+    pub random: Option<[u8; 16]>,
     /// Whether the document runs experiments, the only reason to set a visitor id cookie.
     pub identify: bool,
 }
@@ -80,7 +81,7 @@ pub enum Preview {
 /// Who the visitor is and what they keep, for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
-    /// The visitor id, unless consent is missing.
+    /// The visitor id, unless consent is missing (or, for a new visitor, randomness).
     pub visitor_id: Option<String>,
     /// The visitor id came from their cookie.
     pub returning: bool,
@@ -163,8 +164,9 @@ impl Session {
             .filter(|id| is_valid_visitor_id(id))
             .map(str::to_owned);
         let returning = existing.is_some();
+        // Without randomness a new id could be everyone's: better no id at all.
         let visitor_id = if consent {
-            Some(existing.unwrap_or_else(|| visitor_id_from_bytes(&input.random)))
+            existing.or_else(|| input.random.map(|bytes| visitor_id_from_bytes(&bytes)))
         } else {
             None
         };
@@ -258,10 +260,23 @@ mod tests {
         let input = SessionInput {
             request,
             settings: Box::leak(Box::new(s.clone())),
-            random: [7; 16],
+            random: Some([7; 16]),
             identify: true,
         };
         (Session::new(&input, PreviewState::new(&request)), input)
+    }
+
+    /// [`session`] on a runtime that had no random bytes to give.
+    fn session_without_randomness(h: &HeaderMap, s: &Settings) -> (Session, SessionInput<'static>) {
+        let (_, input) = session(h, "", s);
+        let input = SessionInput {
+            random: None,
+            ..input
+        };
+        (
+            Session::new(&input, PreviewState::new(&input.request)),
+            input,
+        )
     }
 
     fn assigned(experiment: &str, variation: &str) -> Vec<(String, String)> {
@@ -403,5 +418,44 @@ mod tests {
             1,
             "a bad preview cookie is cleared"
         );
+    }
+
+    #[test]
+    fn without_randomness_a_new_visitor_gets_no_id_and_no_cookies() {
+        let (s, input) = session_without_randomness(&headers(""), &settings(false));
+        assert_eq!(
+            s.visitor_id, None,
+            "a made-up id would be shared by all such visitors"
+        );
+        assert!(!s.returning);
+        assert!(s.consent, "consent is not the reason");
+        assert!(s.sticky.is_empty());
+        assert!(
+            s.cookies(&input, &assigned("hero", "bold")).is_empty(),
+            "no visitor id cookie, no assignments cookie"
+        );
+    }
+
+    #[test]
+    fn without_randomness_a_returning_visitor_keeps_their_id_and_assignments() {
+        let (first, input) = session(&headers(""), "", &settings(false));
+        let id = first.visitor_id.clone().unwrap();
+        let exp = first.cookies(&input, &assigned("hero", "bold"))[1]
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (s, input) = session_without_randomness(
+            &headers(&format!("veneer_id={id}; {exp}")),
+            &settings(false),
+        );
+        assert_eq!(s.visitor_id.as_deref(), Some(id.as_str()));
+        assert!(s.returning);
+        assert_eq!(s.sticky, assigned("hero", "bold"));
+        assert!(s.cookies(&input, &[]).is_empty());
+        // A new assignment is still remembered, for the id they already have.
+        let cookies = s.cookies(&input, &assigned("menu", "new"));
+        assert_eq!(cookies.len(), 1);
+        assert!(cookies[0].starts_with("veneer_exp="));
     }
 }

@@ -3,8 +3,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { request as httpRequest } from "node:http";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { ROOT, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, ROOT, startVeneer } from "./harness.mjs";
 
 const SECRET = "edge-test-secret";
 const PUBLISHED = {
@@ -60,6 +61,79 @@ test("a new visitor gets a veneer_id cookie and one variation, the same on 20 re
     assert.equal(variationOf(await again.text()), variation, `request ${i + 2}`);
     assert.deepEqual(again.headers.getSetCookie(), [], "a returning visitor gets no new cookies");
     assert.equal(again.headers.get("veneer-debug"), null);
+  }
+});
+
+/**
+ * A GET over a real socket, with the Cookie header as raw UTF-8 bytes, as a browser sends a
+ * cookie like `city=Zürich` (fetch would refuse or re-encode such a header).
+ */
+function rawGet(base, path, cookie) {
+  return new Promise((resolve, reject) => {
+    const url = new URL(path, base);
+    const headers = { "user-agent": BROWSER_UA };
+    // Node writes a header string as latin1: these characters are exactly the UTF-8 bytes.
+    if (cookie) headers.cookie = Buffer.from(cookie, "utf8").toString("latin1");
+    const req = httpRequest(url, { headers }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => {
+        const setCookie = res.headers["set-cookie"] ?? [];
+        resolve({ status: res.statusCode, html: Buffer.concat(chunks).toString("utf8"), setCookie });
+      });
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+test("a Cookie header with a non-ASCII cookie (city=Zürich) keeps the visitor's id and variation", async () => {
+  const listening = await startVeneer({ origin: shop.url, rules: JSON.stringify(PUBLISHED), vars: { VENEER_SECRET: SECRET }, listen: true });
+  try {
+    const first = await rawGet(listening.url, "/");
+    assert.equal(first.status, 200);
+    const id = first.setCookie.find((c) => c.startsWith("veneer_id="));
+    assert.ok(id, "a new visitor gets an id");
+    const variation = variationOf(first.html);
+    assert.notEqual(variation, "?");
+    const jar = `city=Zürich; ${cookieHeader(first.setCookie)}; note=été`;
+    for (let i = 0; i < 5; i++) {
+      const again = await rawGet(listening.url, "/", jar);
+      assert.equal(again.status, 200);
+      assert.deepEqual(again.setCookie, [], `request ${i + 2}: no new veneer_id (nor assignments) for a returning visitor`);
+      assert.equal(variationOf(again.html), variation, `request ${i + 2}: the same variation`);
+    }
+  } finally {
+    await listening.close();
+  }
+});
+
+test("without random bytes, a new visitor gets no id (the control, no cookies) and a log line; returning visitors keep theirs", async () => {
+  // A visitor in "bold", from the normal worker.
+  let jar;
+  for (let i = 0; i < 50 && !jar; i++) {
+    const r = await veneer.fetch("/");
+    if (variationOf(await r.text()) === "bold") jar = cookieHeader(r.headers.getSetCookie());
+  }
+  assert.ok(jar, "no visitor landed in bold in 50 tries");
+  const broken = await startVeneer({ origin: shop.url, rules: JSON.stringify(PUBLISHED), vars: { VENEER_SECRET: SECRET }, entry: "tests/edge/no-random-entry.mjs" });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const fresh = await broken.fetch("/");
+      assert.equal(fresh.status, 200);
+      assert.equal(variationOf(await fresh.text()), "control", "not bucketed without an id");
+      assert.deepEqual(fresh.headers.getSetCookie(), [], "no veneer_id, no veneer_exp");
+    }
+    const returning = await broken.fetch("/", { headers: { cookie: jar } });
+    assert.equal(variationOf(await returning.text()), "bold", "a returning visitor keeps their id and variation");
+    assert.deepEqual(returning.headers.getSetCookie(), []);
+    // One line per new visitor left without an id; the returning visitor needed no randomness.
+    const events = await broken.events({ atLeast: 3 });
+    assert.deepEqual(events.map((e) => [e.veneer, e.rules_version]), Array(3).fill(["random_unavailable", "1"]));
+    assert.match(events[0].detail, /^crypto\.getRandomValues gave no random bytes: this new visitor gets no id/);
+  } finally {
+    await broken.close();
   }
 });
 

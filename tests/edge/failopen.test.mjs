@@ -1,8 +1,9 @@
 // Fail-open: whatever goes wrong, the visitor gets the origin's page, and one log line says why.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createConnection, createServer as createTcpServer } from "node:net";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { DEMO_RULES, direct, endToEndHeaders, startOrigin, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, DEMO_RULES, direct, endToEndHeaders, startOrigin, startVeneer } from "./harness.mjs";
 
 let shop;
 before(async () => {
@@ -191,6 +192,100 @@ describe("crashes and rewriting failures", () => {
         ["origin_unreachable", "/"],
         ["origin_unreachable", "/about"],
         ["origin_unreachable", "/assets/x.png"],
+      ]);
+    } finally {
+      await veneer.close();
+    }
+  });
+});
+
+describe("the edge's own failures: the origin's response, and one log line", () => {
+  const H1 = JSON.stringify({ version: "f1", rules: [{ id: "h", actions: [{ select: "h1", set_text: "New" }] }] });
+  const PAGE = "<!doctype html><h1>Old</h1><p>Zürich</p>";
+
+  /** An origin over raw TCP, so a test can send header bytes that node:http refuses to write. */
+  async function rawOrigin(headerLines) {
+    const body = Buffer.from(PAGE);
+    const head = Buffer.concat([
+      Buffer.from("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"),
+      ...headerLines.map((line) => Buffer.concat([line, Buffer.from("\r\n")])),
+      Buffer.from(`Content-Length: ${body.length}\r\nConnection: close\r\n\r\n`),
+    ]);
+    const server = createTcpServer((socket) => {
+      socket.once("data", () => socket.end(Buffer.concat([head, body])));
+      socket.on("error", () => {});
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  test("an origin header with non-ASCII bytes no longer stops the rewrite; the header is kept", async () => {
+    const disposition = Buffer.from('inline; filename="Zürich.html"', "utf8");
+    const origin = await rawOrigin([Buffer.concat([Buffer.from("Content-Disposition: "), disposition])]);
+    const veneer = await startVeneer({ origin: origin.url, rules: H1 });
+    try {
+      const response = await veneer.fetch("/");
+      assert.equal(await response.text(), PAGE.replace("Old", "New"));
+      const expected = (await direct(origin.url, "/")).response.headers.get("content-disposition");
+      assert.equal(response.headers.get("content-disposition"), expected);
+      assert.ok(Buffer.from(expected, "latin1").equals(disposition), "the same bytes as the origin's");
+      assert.deepEqual(await veneer.events({ timeout: 500 }), []);
+    } finally {
+      await veneer.close();
+      await origin.close();
+    }
+  });
+
+  /** A GET over raw TCP (fetch refuses control bytes in a response header): head lines and body. */
+  async function rawGet(base, path) {
+    const url = new URL(path, base);
+    const bytes = await new Promise((resolve, reject) => {
+      const chunks = [];
+      const socket = createConnection(Number(url.port), url.hostname, () => {
+        socket.write(`GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: ${BROWSER_UA}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n`);
+      });
+      socket.on("data", (c) => chunks.push(c));
+      socket.on("end", () => resolve(Buffer.concat(chunks)));
+      socket.on("error", reject);
+    });
+    const split = bytes.indexOf("\r\n\r\n");
+    const lines = bytes.subarray(0, split).toString("latin1").split("\r\n");
+    return { status: lines[0], headers: lines.slice(1).map((l) => l.toLowerCase()), body: bytes.subarray(split + 4) };
+  }
+
+  test("an origin header the http crate refuses: the origin's page byte for byte, and response_headers_unreadable", async () => {
+    const origin = await rawOrigin([Buffer.from("X-Odd: a\x01b")]);
+    const veneer = await startVeneer({ origin: origin.url, rules: H1, listen: true });
+    try {
+      const response = await rawGet(veneer.url, "/");
+      assert.equal(response.status, "HTTP/1.1 200 OK");
+      assert.ok(response.body.equals(Buffer.from(PAGE)), "the origin's page, unchanged");
+      assert.ok(response.headers.includes("x-odd: a\x01b"), "the origin's header, as it came");
+      assert.ok(response.headers.includes(`content-length: ${Buffer.byteLength(PAGE)}`));
+      assert.deepEqual(await veneer.events(), [{
+        veneer: "response_headers_unreadable",
+        detail: 'origin response: header "x-odd" has a value with control characters, which HTTP does not allow',
+        rules_version: "f1",
+        path: "/",
+      }]);
+    } finally {
+      await veneer.close();
+      await origin.close();
+    }
+  });
+
+  test("an ORIGIN that is not an http(s) URL: a plain 502 and origin_request_failed, on every path", async () => {
+    const veneer = await startVeneer({ origin: "ftp://shop.example", rules: H1 });
+    try {
+      for (const [path, method] of [["/", "GET"], ["/cart", "POST"]]) {
+        const response = await veneer.fetch(path, { method, ...(method === "POST" ? { body: "x" } : {}) });
+        assert.equal(response.status, 502, path);
+        assert.equal(await response.text(), "Bad gateway: the request to the origin could not be made (see the worker's logs).\n");
+      }
+      const events = await veneer.events({ atLeast: 2 });
+      assert.deepEqual(events.map((e) => [e.veneer, e.detail, e.path]), [
+        ["origin_request_failed", 'ORIGIN "ftp://shop.example" is not an http(s) URL', "/"],
+        ["origin_request_failed", 'ORIGIN "ftp://shop.example" is not an http(s) URL', "/cart"],
       ]);
     } finally {
       await veneer.close();

@@ -15,13 +15,14 @@ if (!existsSync(`${ROOT}build/index.js`)) {
 /**
  * Starts Veneer in workerd. `origin` is the ORIGIN base URL (own-hostname mode); `upstream`
  * instead runs it in route mode, where requests keep their URL and go to that host.
- * `rules` (a string) is stored under the KV key `rules` unless it is undefined.
+ * `rules` (a string) is stored under the KV key `rules` unless it is undefined. `entry` is the
+ * Workers entry module, relative to the repository (a test may wrap the real one).
  */
-export async function startVeneer({ origin, upstream, rules, vars = {}, listen = false } = {}) {
+export async function startVeneer({ origin, upstream, rules, vars = {}, listen = false, entry = "edge/entry.mjs" } = {}) {
   const logs = [];
   const mf = new Miniflare({
     modules: true,
-    scriptPath: `${ROOT}edge/entry.mjs`,
+    scriptPath: `${ROOT}${entry}`,
     modulesRoot: ROOT,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
