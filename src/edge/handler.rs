@@ -134,7 +134,7 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     if !may_preview {
         match cached_rules(&config, &config.key, now) {
             Some(Err(e)) => {
-                log_event("rules_unavailable", e.message(), None, &path);
+                log_event("rules_unavailable", &e.to_string(), None, &path);
                 return forward(&origin, path);
             }
             Some(Ok(rules)) if !rules.applies_to(&decoded_path(&path)) => {
@@ -243,7 +243,7 @@ async fn personalize(
     let rules = match rules {
         Ok(rules) => rules,
         Err(e) => {
-            log_event("rules_unavailable", e.message(), None, &path);
+            log_event("rules_unavailable", &e.to_string(), None, &path);
             let response = match response {
                 Some(r) => r,
                 None => send(&origin_req).await,

@@ -8,7 +8,7 @@ use worker::Env;
 
 use super::config::Config;
 use super::runtime::log_event;
-use crate::document::{CompiledRules, compile};
+use crate::document::{CompiledRules, RulesError, compile};
 
 /// Rules as loaded for this isolate: compiled once per document text, kept for a while.
 pub(super) struct Loaded {
@@ -17,21 +17,31 @@ pub(super) struct Loaded {
     pub(super) rules: Result<Rc<CompiledRules>, Unavailable>,
 }
 
-/// Why no rules could be used.
-#[derive(Debug, Clone)]
+/// Why no rules could be used; a missing draft falls back to the published rules.
+#[derive(Debug, Clone, thiserror::Error)]
 pub(super) enum Unavailable {
+    /// The KV binding named by `RULES_BINDING` is not bound to the worker.
+    #[error("KV binding {binding:?} is missing: {detail}")]
+    NoBinding {
+        /// The binding's name.
+        binding: String,
+        /// What the runtime said.
+        detail: String,
+    },
     /// The key does not exist.
+    #[error("KV key {0:?} does not exist")]
     Missing(String),
-    /// Anything else: binding, KV error, invalid document.
-    Failed(String),
-}
-
-impl Unavailable {
-    pub(super) fn message(&self) -> &str {
-        match self {
-            Self::Missing(m) | Self::Failed(m) => m,
-        }
-    }
+    /// KV failed to answer.
+    #[error("KV read of {key:?} failed: {detail}")]
+    ReadFailed {
+        /// The key read.
+        key: String,
+        /// What the runtime said.
+        detail: String,
+    },
+    /// The document under the key was refused as a whole.
+    #[error(transparent)]
+    Invalid(#[from] RulesError),
 }
 
 thread_local! {
@@ -64,18 +74,17 @@ pub(super) async fn load_rules(
         return rules;
     }
     let text = match env.kv(&config.binding) {
-        Err(e) => Err(Unavailable::Failed(format!(
-            "KV binding {:?} is missing: {e}",
-            config.binding
-        ))),
+        Err(e) => Err(Unavailable::NoBinding {
+            binding: config.binding.clone(),
+            detail: e.to_string(),
+        }),
         Ok(kv) => match kv.get(key).cache_ttl(config.kv_cache_ttl).text().await {
             Ok(Some(text)) => Ok(text),
-            Ok(None) => Err(Unavailable::Missing(format!(
-                "KV key {key:?} does not exist"
-            ))),
-            Err(e) => Err(Unavailable::Failed(format!(
-                "KV read of {key:?} failed: {e}"
-            ))),
+            Ok(None) => Err(Unavailable::Missing(key.to_owned())),
+            Err(e) => Err(Unavailable::ReadFailed {
+                key: key.to_owned(),
+                detail: e.to_string(),
+            }),
         },
     };
     LOADED.with_borrow_mut(|loaded| {
@@ -85,7 +94,7 @@ pub(super) async fn load_rules(
             .map(|l| l.rules.clone());
         let rules = match (&text, unchanged) {
             (Ok(_), Some(rules)) => rules,
-            (Ok(text), None) => compile_logged(text).map_err(Unavailable::Failed),
+            (Ok(text), None) => compile_logged(text).map_err(Unavailable::Invalid),
             (Err(e), _) => Err(e.clone()),
         };
         loaded.insert(
@@ -113,8 +122,8 @@ pub(super) async fn load_preview_rules(
 }
 
 /// Compiles a new rules version, logging each rule that is skipped.
-pub(super) fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, String> {
-    let compiled = compile(text).map_err(|e| e.to_string())?;
+pub(super) fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, RulesError> {
+    let compiled = compile(text)?;
     for problem in &compiled.problems {
         log_event(
             "rule_skipped",
