@@ -56,7 +56,7 @@ pub use request::{
 /// GrowthBook-compatible building blocks, public so they can be checked against GrowthBook's
 /// own conformance suite: targeting conditions and FNV-1a bucketing.
 pub mod growthbook {
-    pub use crate::condition::{Condition, ConditionError, EvalContext, NoAudiences};
+    pub use crate::condition::{Condition, EvalContext, NoAudiences};
     pub use crate::document::Namespace;
     pub use crate::engine::bucketing::{
         bucket_ranges, choose_variation, equal_weights, hash, in_namespace,

@@ -1,13 +1,13 @@
 //! From condition JSON to the compiled tree, with every problem reported as a
-//! [`ConditionError`] (with a suggestion where a likely fix is known).
+//! [`Problem`] (with a suggestion where a likely fix is known).
 
 use serde_json::Value;
 
 use super::js_regex::compile_regex;
 use super::js_value::{js_to_string, padded_version_string, to_primitive, truthy};
 use super::tree::{Clause, CondObj, Op, Rel, Test, VRel};
-use super::{Condition, ConditionError, MAX_DEPTH};
-use crate::diagnostic::JsonPath;
+use super::{Condition, MAX_DEPTH};
+use crate::diagnostic::{JsonPath, Problem};
 
 /// The value operators GrowthBook knows, in the order used in error messages.
 const VALUE_OPERATORS: &[&str] = &[
@@ -44,7 +44,7 @@ const VALUE_OPERATORS: &[&str] = &[
 const TYPE_NAMES: &[&str] = &["string", "number", "boolean", "object", "array", "null"];
 
 /// Compiles `condition` into its tree; problems are reported, never fatal to compilation.
-pub(super) fn compile(condition: &Value) -> (Condition, Vec<ConditionError>) {
+pub(super) fn compile(condition: &Value) -> (Condition, Vec<Problem>) {
     let mut compiler = Compiler {
         errors: Vec::new(),
         audiences: Vec::new(),
@@ -64,7 +64,7 @@ pub(super) fn compile(condition: &Value) -> (Condition, Vec<ConditionError>) {
 /// The state of one compilation: what was found so far.
 struct Compiler {
     /// Every problem found, in the order met.
-    errors: Vec<ConditionError>,
+    errors: Vec<Problem>,
     /// Audience names used through the top-level `$inGroup`/`$notInGroup`, first use first.
     audiences: Vec<String>,
     /// Set by structural problems GrowthBook has no defined outcome for.
@@ -140,7 +140,7 @@ fn too_deep(v: &Value, budget: usize) -> bool {
 impl Compiler {
     /// Reports a problem; the condition stays usable.
     fn err(&mut self, path: &JsonPath, message: impl Into<String>) {
-        self.errors.push(ConditionError {
+        self.errors.push(Problem {
             path: path.clone(),
             message: message.into(),
         });
@@ -702,7 +702,7 @@ mod tests {
         assert_eq!(errs[0].path, JsonPath::root());
         assert_eq!(
             errs[0].to_string(),
-            "condition: expected a condition object such as {\"country\": \"US\"}; found string \
+            "$: expected a condition object such as {\"country\": \"US\"}; found string \
              \"country\""
         );
         assert!(!eval(json!("country"), json!({})));
@@ -815,7 +815,7 @@ mod tests {
         assert!(
             errs[0]
                 .to_string()
-                .starts_with("condition at $.$or[0].a.$regx: unknown operator \"$regx\"")
+                .starts_with("$.$or[0].a.$regx: unknown operator \"$regx\"")
         );
         let errs = errors(json!({"cart.total": {"$bogus": 1}}));
         assert_eq!(errs.len(), 1);

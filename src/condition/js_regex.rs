@@ -576,7 +576,7 @@ fn translate_js_regex(src: &str, fold: bool) -> Result<String, &'static str> {
 mod tests {
     use serde_json::json;
 
-    use crate::condition::ConditionError;
+    use crate::condition::Problem;
     use crate::condition::test_support::{errors, eval};
     use crate::diagnostic::JsonPath;
 
@@ -585,7 +585,7 @@ mod tests {
         let errs = errors(json!({"$and": [{}, {"price": {"$regex": "("}}]}));
         assert_eq!(
             errs,
-            vec![ConditionError {
+            vec![Problem {
                 path: JsonPath::root()
                     .key("$and")
                     .index(1)
@@ -597,7 +597,7 @@ mod tests {
         );
         assert_eq!(
             errs[0].to_string(),
-            "condition at $.$and[1].price.$regex: invalid regular expression \"(\": found open \
+            "$.$and[1].price.$regex: invalid regular expression \"(\": found open \
              group without closing ')'"
         );
         assert!(!eval(

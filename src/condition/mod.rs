@@ -23,7 +23,7 @@
 //! properties such as `constructor`; regexes see code points, not UTF-16
 //! code units (matters only for astral characters such as emoji).
 //!
-//! Compilation never fails; every problem is reported as a [`ConditionError`]
+//! Compilation never fails; every problem is reported as a [`Problem`]
 //! so a validator can show the marketer what to fix, and the condition stays
 //! usable:
 //! - where GrowthBook defines an outcome, it is kept: an unknown operator, a
@@ -72,7 +72,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::diagnostic::JsonPath;
+use crate::diagnostic::Problem;
 use tree::CondObj;
 
 /// Deepest nesting of condition objects and operator values accepted, so input cannot exhaust the stack.
@@ -89,25 +89,6 @@ const REGEX_NEST_LIMIT: u32 = 64;
 
 /// Guard for recursion over attribute values (`String([[...]])`).
 const MAX_VALUE_RECURSION: usize = 256;
-
-/// A problem found while compiling a condition, located so a validator can point at it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("condition{}: {message}", location(.path))]
-pub struct ConditionError {
-    /// Where the problem is, relative to the condition itself (`$` is the whole condition).
-    pub path: JsonPath,
-    /// What was expected and what was found, in words a marketer can act on.
-    pub message: String,
-}
-
-/// `" at $.a[0].$regex"` for a path inside the condition, nothing for the condition itself.
-fn location(path: &JsonPath) -> String {
-    if path.segments().is_empty() {
-        String::new()
-    } else {
-        format!(" at {path}")
-    }
-}
 
 /// Resolves Veneer's named audiences for the top-level `$inGroup`/`$notInGroup` extension.
 pub trait Audiences {
@@ -145,7 +126,7 @@ pub struct Condition {
 
 impl Condition {
     /// Compiles `condition`; always yields a usable condition plus every problem found.
-    pub fn compile(condition: &Value) -> (Condition, Vec<ConditionError>) {
+    pub fn compile(condition: &Value) -> (Condition, Vec<Problem>) {
         compile::compile(condition)
     }
 

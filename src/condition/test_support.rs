@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::{Audiences, Condition, ConditionError, EvalContext, NoAudiences};
+use super::{Audiences, Condition, EvalContext, NoAudiences, Problem};
 
 /// Audiences for tests: `vip` (tier is gold) and `everyone`.
 pub(super) struct TestAudiences;
@@ -35,6 +35,6 @@ pub(super) fn eval(cond: Value, attrs: Value) -> bool {
 }
 
 /// The problems compiling `cond` reports.
-pub(super) fn errors(cond: Value) -> Vec<ConditionError> {
+pub(super) fn errors(cond: Value) -> Vec<Problem> {
     Condition::compile(&cond).1
 }
