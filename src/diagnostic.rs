@@ -129,9 +129,18 @@ pub fn describe(value: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => format!("a boolean ({b})"),
         Value::Number(n) => format!("a number ({n})"),
-        Value::String(s) => format!("a string ({s:?})"),
+        Value::String(s) => format!("a string ({})", quoted(s)),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "an object".into(),
+    }
+}
+
+/// Text quoted for a message, cut after 60 characters so a long value does not drown it.
+pub fn quoted(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{:?}", format!("{}…", &text[..cut])),
+        None => format!("{text:?}"),
     }
 }
 
@@ -161,6 +170,13 @@ mod tests {
             JsonPath::root().key("a/b~c").index(3).to_pointer(),
             "/a~1b~0c/3"
         );
+    }
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(describe(&Value::from("a\"b")), "a string (\"a\\\"b\")");
+        let long = "é".repeat(100);
+        assert_eq!(quoted(&long), format!("\"{}…\"", "é".repeat(60)));
     }
 
     #[test]

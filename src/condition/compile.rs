@@ -7,7 +7,7 @@ use super::js_regex::compile_regex;
 use super::js_value::{js_to_string, padded_version_string, to_primitive, truthy};
 use super::tree::{Clause, CondObj, Op, Rel, Test, VRel};
 use super::{Condition, MAX_DEPTH};
-use crate::diagnostic::{JsonPath, Problem};
+use crate::diagnostic::{JsonPath, Problem, describe, quoted as quote};
 
 /// The value operators GrowthBook knows, in the order used in error messages.
 const VALUE_OPERATORS: &[&str] = &[
@@ -69,29 +69,6 @@ struct Compiler {
     audiences: Vec<String>,
     /// Set by structural problems GrowthBook has no defined outcome for.
     fatal: bool,
-}
-
-/// A short description of a JSON value for error messages: `string "abc"`, `number 5`, ...
-fn describe(v: &Value) -> String {
-    match v {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => format!("boolean {b}"),
-        Value::Number(n) => format!("number {n}"),
-        Value::String(s) => format!("string {}", quote(s)),
-        Value::Array(a) => format!("an array of {} item(s)", a.len()),
-        Value::Object(_) => "an object".to_string(),
-    }
-}
-
-/// Quotes text for a message, shortening long text.
-pub(super) fn quote(s: &str) -> String {
-    const MAX: usize = 60;
-    if s.chars().count() > MAX {
-        let head: String = s.chars().take(MAX).collect();
-        format!("\"{head}…\"")
-    } else {
-        format!("\"{s}\"")
-    }
 }
 
 /// Whether `map` is an operator object (`{"$gt": 1}`), not a literal to compare.
@@ -631,7 +608,7 @@ mod tests {
             vec![
                 (
                     "$.a.$in".to_string(),
-                    "\"$in\" needs a list of values, e.g. [\"US\", \"CA\"]; found string \"US\""
+                    "\"$in\" needs a list of values, e.g. [\"US\", \"CA\"]; found a string (\"US\")"
                         .to_string()
                 ),
                 (
@@ -642,22 +619,22 @@ mod tests {
                 ),
                 (
                     "$.c.$exists".to_string(),
-                    "\"$exists\" needs true or false; found string \"no\" (read as true)"
+                    "\"$exists\" needs true or false; found a string (\"no\") (read as true)"
                         .to_string()
                 ),
                 (
                     "$.d.$regex".to_string(),
-                    "\"$regex\" needs a regular expression as a string; found number 5".to_string()
+                    "\"$regex\" needs a regular expression as a string; found a number (5)".to_string()
                 ),
                 (
                     "$.e.$vgt".to_string(),
-                    "\"$vgt\" needs a version string such as \"1.2.3\"; found boolean true"
+                    "\"$vgt\" needs a version string such as \"1.2.3\"; found a boolean (true)"
                         .to_string()
                 ),
                 (
                     "$.f.$elemMatch".to_string(),
                     "\"$elemMatch\" needs an object, e.g. {\"$eq\": \"sale\"} or {\"sku\": \
-                     \"A1\"}; found string \"x\""
+                     \"A1\"}; found a string (\"x\")"
                         .to_string()
                 ),
                 (
@@ -690,8 +667,7 @@ mod tests {
         );
         assert_eq!(
             errs[1].message,
-            "expected a condition object such as {\"country\": \"US\"}; found an array of 1 \
-             item(s)"
+            "expected a condition object such as {\"country\": \"US\"}; found a list"
         );
         assert!(
             errs[2]
@@ -702,8 +678,8 @@ mod tests {
         assert_eq!(errs[0].path, JsonPath::root());
         assert_eq!(
             errs[0].to_string(),
-            "$: expected a condition object such as {\"country\": \"US\"}; found string \
-             \"country\""
+            "$: expected a condition object such as {\"country\": \"US\"}; found a string \
+             (\"country\")"
         );
         assert!(!eval(json!("country"), json!({})));
         assert!(!eval(json!({"$or": "x"}), json!({})));

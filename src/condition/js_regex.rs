@@ -8,8 +8,8 @@ use std::collections::HashMap;
 
 use regex_lite::{Regex, RegexBuilder};
 
-use super::compile::quote;
 use super::{MAX_REGEX_CHARS, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
+use crate::diagnostic::quoted as quote;
 
 /// Compiles a JS pattern with regex-lite, or explains why it cannot be used.
 pub(super) fn compile_regex(pattern: &str, insensitive: bool) -> Result<Regex, String> {

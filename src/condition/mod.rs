@@ -181,7 +181,7 @@ mod tests {
         assert_eq!(errs[0].path.to_string(), "$.$inGroup");
         assert!(errs[0].message.starts_with(
             "\"$inGroup\" at this level names an audience and needs a string such as \"vip\"; \
-             found an array of 1 item(s)"
+             found a list"
         ));
     }
 }
