@@ -26,6 +26,20 @@ use crate::request::{
     RequestInput, Session, SessionInput, attributes, decoded_path, split_url,
 };
 
+/// The origin's response: the fetch already started (`Some`), else one made now; a plain 502
+/// when the origin cannot be reached.
+async fn origin_page(
+    started: Option<Result<web_sys::Response, JsValue>>,
+    origin_req: &OriginRequest,
+    path: &str,
+) -> Result<web_sys::Response, JsValue> {
+    let response = match started {
+        Some(r) => r,
+        None => send(origin_req).await,
+    };
+    origin_response(response, path)
+}
+
 /// The visitor attributes of a request, from its URL, headers and the runtime's `cf` data.
 fn visitor_attributes(
     req: &Request,
@@ -244,21 +258,13 @@ async fn personalize(
         Ok(rules) => rules,
         Err(e) => {
             log_event("rules_unavailable", &e.to_string(), None, &path);
-            let response = match response {
-                Some(r) => r,
-                None => send(&origin_req).await,
-            };
-            return origin_response(response, &path);
+            return origin_page(response, &origin_req, &path).await;
         }
     };
     // Nothing in the document for this page: the origin's response, untouched, at once.
     let page = decoded_path(&path);
     if !preview.is_on() && !rules.applies_to(&page) {
-        let response = match response {
-            Some(r) => r,
-            None => send(&origin_req).await,
-        };
-        return origin_response(response, &path);
+        return origin_page(response, &origin_req, &path).await;
     }
     let identify = rules
         .experiments
@@ -281,11 +287,7 @@ async fn personalize(
                     rules.version.as_deref(),
                     &path,
                 );
-                let response = match response {
-                    Some(r) => r,
-                    None => send(&origin_req).await,
-                };
-                return origin_response(response, &path);
+                return origin_page(response, &origin_req, &path).await;
             }
         }
     };
@@ -339,20 +341,12 @@ async fn personalize(
                     rules.version.as_deref(),
                     &path,
                 );
-                let response = match response {
-                    Some(r) => r,
-                    None => send(&origin_req).await,
-                };
-                return origin_response(response, &path);
+                return origin_page(response, &origin_req, &path).await;
             }
         }
     }
-    let response = match response {
-        Some(r) => r,
-        None => send(&origin_req).await,
-    };
     // An unreachable origin gives a plain 502, which is passed through like any non-200.
-    let response = origin_response(response, &path)?;
+    let response = origin_page(response, &origin_req, &path).await?;
     let mut extra = session.cookies(&input, &decision.remembered());
     let debug = session.in_preview().then(|| {
         decision.plan.body_end.push(PREVIEW_BADGE.to_owned());
