@@ -32,7 +32,7 @@ fn pairs(headers: &HeaderMap) -> impl Iterator<Item = (&[u8], &[u8])> {
 }
 
 /// The value of cookie `name` (its first occurrence), when it is non-empty UTF-8.
-pub(super) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     pairs(headers)
         .find(|(n, _)| *n == name.as_bytes())
         .and_then(|(_, v)| std::str::from_utf8(v).ok())
@@ -50,6 +50,25 @@ pub(super) fn jar(headers: &HeaderMap) -> Map<String, Value> {
         }
     }
     jar
+}
+
+/// A `Cookie` header value without any pair named `name`, or `None` when it has none (so that
+/// a request without it is sent on untouched). Other pairs keep their bytes and order.
+pub(crate) fn without_cookie(header: &str, name: &str) -> Option<String> {
+    let named = |piece: &str| {
+        piece
+            .split_once('=')
+            .is_some_and(|(n, _)| n.trim_ascii() == name)
+    };
+    if !header.split(';').any(named) {
+        return None;
+    }
+    let kept: Vec<&str> = header
+        .split(';')
+        .filter(|piece| !named(piece) && !piece.trim_ascii().is_empty())
+        .map(str::trim_ascii)
+        .collect();
+    Some(kept.join("; "))
 }
 
 /// A cookie name is non-empty visible ASCII without quotes, separators or backslashes.
@@ -95,6 +114,24 @@ mod tests {
         assert_eq!(j["a"], "1");
         assert_eq!(j["c"], "");
         assert_eq!(j.len(), 3);
+    }
+
+    #[test]
+    fn without_cookie_drops_every_pair_of_that_name_only() {
+        assert_eq!(without_cookie("a=1; b=2", "veneer_console"), None);
+        assert_eq!(
+            without_cookie(
+                "a=1; veneer_console=x.y; b=2;veneer_console=z",
+                "veneer_console"
+            ),
+            Some("a=1; b=2".into())
+        );
+        assert_eq!(
+            without_cookie("veneer_console=x", "veneer_console"),
+            Some(String::new())
+        );
+        // A longer name that starts the same is another cookie.
+        assert_eq!(without_cookie("veneer_console_x=1", "veneer_console"), None);
     }
 
     #[test]

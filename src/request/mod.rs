@@ -11,6 +11,8 @@ mod url;
 mod user_agent;
 
 pub use attributes::{ContextSettings, Geo, RequestFacts, attributes};
+pub(crate) use cookies::{cookie, without_cookie};
+pub(crate) use query::param;
 pub use session::{
     PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput, Session, SessionInput,
 };

@@ -24,7 +24,7 @@ pub(super) fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ 
 }
 
 /// The first value of parameter `name`, decoded.
-pub(super) fn param(query: &str, name: &str) -> Option<String> {
+pub(crate) fn param(query: &str, name: &str) -> Option<String> {
     pairs(query).find(|(n, _)| n == name).map(|(_, v)| v)
 }
 
