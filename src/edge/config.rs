@@ -5,6 +5,8 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use super::console::ConsoleSettings;
+
 /// Deployment settings, read from `wrangler.toml` vars.
 pub(super) struct Config {
     /// `ORIGIN`'s scheme and authority (`https://origin.example:8443`); `Err` when it is set
@@ -17,6 +19,8 @@ pub(super) struct Config {
     pub(super) draft_key: String,
     pub(super) isolate_ttl_ms: f64,
     pub(super) kv_cache_ttl: u64,
+    /// The marketer console, when a way to sign in is configured (else its paths are the shop's).
+    pub(super) console: Option<ConsoleSettings>,
 }
 
 impl Config {
@@ -48,6 +52,7 @@ impl Config {
             isolate_ttl_ms: number("RULES_CACHE_SECONDS", 30) as f64 * 1000.0,
             // Workers KV refuses a cacheTtl under 60 seconds.
             kv_cache_ttl: number("RULES_KV_CACHE_TTL", 60).max(60),
+            console: ConsoleSettings::new(&var, env),
         }
     }
 }

@@ -10,7 +10,10 @@ use worker::Env;
 
 use chrono::{DateTime, Utc};
 
+use std::rc::Rc;
+
 use super::config::{Config, config};
+use super::console;
 use super::origin::{
     BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, forward, origin_request, origin_response, send,
 };
@@ -119,8 +122,24 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
         panic!("fail-open drill on {path}");
     }
+    // The console's own paths (only when it is on): answered here, never by the origin.
+    if let Some(console) = &config.console
+        && console.owns(&path)
+    {
+        return console::serve(req, env, Rc::clone(&config), path);
+    }
     let method = req.method();
-    let origin = match origin_request(&req, &method, &config, &parts) {
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let strip = config
+        .console
+        .as_ref()
+        .and_then(|_| console::credentials(&req, &cookie));
+    let origin = match origin_request(&req, &method, &config, &parts, strip.as_ref()) {
         Ok(origin) => origin,
         // No origin to fail open to: a plain 502 says the deployment needs fixing.
         Err(e) => {
@@ -137,13 +156,7 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     }
     let now = js_sys::Date::now();
     let query = parts.query.unwrap_or_default().to_owned();
-    // Only the Cookie header is read before knowing that the page needs the visitor.
-    let cookie = req
-        .headers()
-        .get("cookie")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    // Only the Cookie header (read above) is read before knowing that the page needs the visitor.
     let may_preview = query.contains(PREVIEW_PARAM) || cookie.contains(PREVIEW_COOKIE);
     if !may_preview {
         match cached_rules(&config, &config.key, now) {

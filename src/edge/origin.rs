@@ -24,17 +24,46 @@ pub(super) enum OriginTarget {
     Url(String),
 }
 
-/// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`).
+/// Console credentials to take off a shop request before it goes to the origin.
+pub(super) struct Strip {
+    /// The `Cookie` header without the console's cookie (empty: no header at all).
+    pub(super) cookie: Option<String>,
+    /// Whether to drop `Authorization`.
+    pub(super) authorization: bool,
+}
+
+impl Strip {
+    fn apply(&self, headers: &Headers) -> Result<(), JsValue> {
+        if self.authorization {
+            headers.delete("authorization")?;
+        }
+        match self.cookie.as_deref() {
+            Some("") => headers.delete("cookie")?,
+            Some(cookie) => headers.set("cookie", cookie)?,
+            None => {}
+        }
+        Ok(())
+    }
+}
+
+/// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`), less
+/// the console's credentials when `strip` says so.
 pub(super) fn origin_request(
     req: &Request,
     method: &str,
     config: &Config,
     url: &UrlParts,
+    strip: Option<&Strip>,
 ) -> Result<OriginRequest, JsValue> {
     let init = RequestInit::new();
     init.set_redirect(RequestRedirect::Manual);
     let Some(origin) = &config.origin else {
         // Route mode: the same request (URL, method, headers, body), with manual redirects.
+        if let Some(strip) = strip {
+            let headers = Headers::new_with_headers(&req.headers())?;
+            strip.apply(&headers)?;
+            init.set_headers(&headers);
+        }
         return Ok(OriginRequest {
             target: OriginTarget::Request(<Request as Clone>::clone(req)),
             init,
@@ -49,6 +78,9 @@ pub(super) fn origin_request(
     let headers = Headers::new_with_headers(&req.headers())?;
     headers.delete("host")?;
     headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
+    if let Some(strip) = strip {
+        strip.apply(&headers)?;
+    }
     init.set_method(method);
     init.set_headers(&headers);
     if let Some(body) = req.body() {

@@ -14,6 +14,9 @@ use crate::document::{CompiledRules, RulesError, compile};
 pub(super) struct Loaded {
     pub(super) loaded_at: f64,
     pub(super) text: Option<String>,
+    /// The console's revision number, from the document's KV metadata (`None` when it was not
+    /// published through the console).
+    pub(super) revision: Option<u64>,
     pub(super) rules: Result<Rc<CompiledRules>, Unavailable>,
 }
 
@@ -78,9 +81,14 @@ pub(super) async fn load_rules(
             binding: config.binding.clone(),
             detail: e.to_string(),
         }),
-        Ok(kv) => match kv.get(key).cache_ttl(config.kv_cache_ttl).text().await {
-            Ok(Some(text)) => Ok(text),
-            Ok(None) => Err(Unavailable::Missing(key.to_owned())),
+        Ok(kv) => match kv
+            .get(key)
+            .cache_ttl(config.kv_cache_ttl)
+            .text_with_metadata::<serde_json::Value>()
+            .await
+        {
+            Ok((Some(text), meta)) => Ok((text, meta.and_then(|m| m["number"].as_u64()))),
+            Ok((None, _)) => Err(Unavailable::Missing(key.to_owned())),
             Err(e) => Err(Unavailable::ReadFailed {
                 key: key.to_owned(),
                 detail: e.to_string(),
@@ -90,23 +98,31 @@ pub(super) async fn load_rules(
     LOADED.with_borrow_mut(|loaded| {
         let unchanged = loaded
             .get(key)
-            .filter(|l| l.text.as_deref() == text.as_deref().ok())
+            .filter(|l| l.text.as_deref() == text.as_ref().ok().map(|(t, _)| t.as_str()))
             .map(|l| l.rules.clone());
         let rules = match (&text, unchanged) {
             (Ok(_), Some(rules)) => rules,
-            (Ok(text), None) => compile_logged(text).map_err(Unavailable::Invalid),
+            (Ok((text, _)), None) => compile_logged(text).map_err(Unavailable::Invalid),
             (Err(e), _) => Err(e.clone()),
         };
+        let (text, revision) = text.ok().unzip();
         loaded.insert(
             key.to_owned(),
             Loaded {
                 loaded_at: now,
-                text: text.ok(),
+                text,
+                revision: revision.flatten(),
                 rules: rules.clone(),
             },
         );
         rules
     })
+}
+
+/// The console revision of the document this isolate serves under `key` (see
+/// [`Loaded::revision`]), as last loaded.
+pub(super) fn serving_revision(key: &str) -> Option<u64> {
+    LOADED.with_borrow(|loaded| loaded.get(key).and_then(|l| l.revision))
 }
 
 /// The draft rules for a preview, falling back to the published ones when there is no draft.
