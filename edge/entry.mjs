@@ -8,6 +8,22 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Veneer from "../build/index.js";
 
+// The Durable Object that serializes publishes (binding PUBLISHER; src/edge/console/publisher.rs).
+export { VeneerPublisher } from "../build/index.js";
+
+/**
+ * Whether the request is for the marketer console (the same rule as `ConsoleSettings::owns` in
+ * src/edge/console/mod.rs): a console request never goes to the origin, not even after a crash.
+ */
+function isConsole(request, env) {
+  const on = Boolean(env.VENEER_ADMIN_TOKEN) || Boolean(env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD);
+  if (!on) return false;
+  const configured = String(env.CONSOLE_PATH ?? "").trim().replace(/\/+$/, "");
+  const prefix = /^\/[A-Za-z0-9\/\-_.~]+$/.test(configured) ? configured : "/__veneer";
+  const path = new URL(request.url).pathname;
+  return path === prefix || path.startsWith(`${prefix}/`);
+}
+
 /** The request the origin would have got from Veneer: same method, headers, body; manual redirects. */
 function originRequest(request, env) {
   if (!env.ORIGIN) return new Request(request, { redirect: "manual" });
@@ -32,6 +48,7 @@ addEventListener("unhandledrejection", failOver);
 
 export default class extends WorkerEntrypoint {
   async fetch(request) {
+    if (isConsole(request, this.env)) return this.console(request);
     // A body can be read once; keep a copy for the retry only when there is one.
     const spare = request.body ? request.clone() : request;
     // Route mode: should even the retry below throw, the runtime still sends the request on.
@@ -49,6 +66,25 @@ export default class extends WorkerEntrypoint {
         path: new URL(request.url).pathname,
       }));
       return fetch(originRequest(spare, this.env));
+    } finally {
+      waiting.delete(reject);
+    }
+  }
+
+  /** A console request: the worker's answer, or a JSON 500 should it crash (never the origin). */
+  async console(request) {
+    let reject;
+    const crashed = new Promise((_, r) => (reject = r));
+    waiting.add(reject);
+    try {
+      return await Promise.race([new Veneer(this.ctx, this.env).fetch(request), crashed]);
+    } catch (error) {
+      const detail = String(error && error.message ? error.message : error);
+      console.log(JSON.stringify({ veneer: "console_crashed", detail, rules_version: null, path: new URL(request.url).pathname }));
+      return Response.json(
+        { error: "the console crashed on this request; the worker's logs (console_crashed) say why" },
+        { status: 500, headers: { "cache-control": "no-store" } },
+      );
     } finally {
       waiting.delete(reject);
     }

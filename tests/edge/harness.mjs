@@ -1,7 +1,7 @@
 // Shared harness for the edge tests: the real wasm build (`make wasm`) running in workerd
 // through Miniflare, in front of real origins over HTTP, with rules in Miniflare's local KV.
 import { createServer } from "node:http";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 
@@ -10,6 +10,36 @@ export const DEMO_RULES = readFileSync(`${ROOT}fixtures/rules/demo.json`, "utf8"
 
 if (!existsSync(`${ROOT}build/index.js`)) {
   throw new Error("build/index.js is missing: run `make wasm` (or `make test`) first");
+}
+
+/**
+ * The console's files, as wrangler.toml's [assets] serves them: the built UI when there is one
+ * (`npm run build:console`), else a placeholder page for the tests.
+ */
+export const CONSOLE_ASSETS = existsSync(`${ROOT}console/dist/__veneer/index.html`)
+  ? `${ROOT}console/dist`
+  : `${ROOT}tests/edge/fixtures/console`;
+
+// stand-in until migrations/ lands: the audit table, for a branch that has no migrations yet.
+const AUDIT_TABLE = `CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL, revision INTEGER,
+  summary TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (time);`;
+
+/** The D1 migrations, in order, as `wrangler d1 migrations apply` would apply them. */
+function migrations() {
+  const dir = `${ROOT}migrations`;
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".sql")).sort() : [];
+  return files.length ? files.map((f) => readFileSync(`${dir}/${f}`, "utf8")) : [AUDIT_TABLE];
+}
+
+/** The statements of a migration: `--` comments dropped, split at semicolons. */
+function statements(sql) {
+  return sql
+    .replace(/--.*$/gm, "")
+    .split(";")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -30,6 +60,14 @@ export async function startVeneer({ origin, upstream, rules, vars = {}, listen =
     ],
     compatibilityDate: "2026-04-20",
     kvNamespaces: ["RULES"],
+    // The rest of wrangler.toml: the audit log, the publisher, the console's files.
+    d1Databases: ["DB"],
+    durableObjects: { PUBLISHER: { className: "VeneerPublisher", useSQLite: true } },
+    assets: {
+      directory: CONSOLE_ASSETS,
+      binding: "ASSETS",
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ["/__veneer", "/__veneer/*"] } },
+    },
     bindings: { RULES_CACHE_SECONDS: "0", ...(origin ? { ORIGIN: origin } : {}), ...vars },
     upstream,
     ...(listen ? { host: "127.0.0.1", port: 0 } : {}),
@@ -44,10 +82,15 @@ export async function startVeneer({ origin, upstream, rules, vars = {}, listen =
   const url = await mf.ready;
   const kv = await mf.getKVNamespace("RULES");
   if (rules !== undefined) await kv.put("rules", rules);
+  const db = await mf.getD1Database("DB");
+  for (const sql of migrations()) {
+    for (const statement of statements(sql)) await db.prepare(statement).run();
+  }
   return {
     mf,
     url: url.href,
     kv,
+    db,
     logs,
     /**
      * Structured Veneer log lines, parsed. Logs arrive after responses, so this waits until

@@ -2,6 +2,8 @@
 // experiments.test.mjs): every call to crypto.getRandomValues throws.
 import Veneer from "../../edge/entry.mjs";
 
+export { VeneerPublisher } from "../../edge/entry.mjs";
+
 Object.defineProperty(crypto, "getRandomValues", {
   value: () => {
     throw new Error("crypto.getRandomValues is broken in this test");
