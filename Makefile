@@ -1,9 +1,11 @@
-# Veneer: `make dev` runs the worker locally in front of the demo storefront; `make test` runs
-# every test. Both install what is missing first (see scripts/install-tools.sh).
+# Veneer: `make dev` runs the worker locally in front of the demo storefront, with the console
+# at /__veneer/ (it prints the URL and an admin token; `make dev ADMIN_TOKEN=<token>` picks it);
+# `make test` runs every test. Both install what is missing first (see scripts/install-tools.sh).
 
 SHELL := /bin/bash
 PORT ?= 8787
 ORIGIN ?=
+ADMIN_TOKEN ?=
 RULES ?= fixtures/rules/demo.json
 DEMO_PORT ?= 8080
 
@@ -22,7 +24,7 @@ wasm: tools
 	worker-build --release
 
 dev: tools
-	@scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
+	@ADMIN_TOKEN="$(ADMIN_TOKEN)" scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
 
 test: export VENEER_NEED_BROWSER := 1
 test: tools test-native wasm test-edge
