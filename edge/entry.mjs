@@ -16,7 +16,8 @@ export { VeneerPublisher } from "../build/index.js";
  * src/edge/console/mod.rs): a console request never goes to the origin, not even after a crash.
  */
 function isConsole(request, env) {
-  const on = Boolean(env.VENEER_ADMIN_TOKEN) || Boolean(env.ACCESS_TEAM_DOMAIN && env.ACCESS_AUD);
+  const set = (name) => String(env[name] ?? "").trim() !== "";
+  const on = set("VENEER_ADMIN_TOKEN") || (set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"));
   if (!on) return false;
   const configured = String(env.CONSOLE_PATH ?? "").trim().replace(/\/+$/, "");
   const prefix = /^\/[A-Za-z0-9\/\-_.~]+$/.test(configured) ? configured : "/__veneer";

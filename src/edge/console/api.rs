@@ -14,6 +14,7 @@ use super::publisher::{Command, ask};
 use super::standin::audit::audit_csv;
 use super::standin::csrf::csrf_allows;
 use super::standin::problems::problems_json;
+use super::standin::revision::RevisionMeta;
 use super::standin::summary::summarize;
 use super::store::{DraftMeta, Store};
 use super::{ConsoleSettings, Failure, console_headers, problems};
@@ -244,19 +245,26 @@ async fn route(
             let (document, revision) = live.map_or((None, None), |(d, m)| (Some(d), m));
             ok(json!({ "document": document, "revision": revision }))
         }
-        ("GET", "revisions") => {
-            let revisions = Store::new(call.env, call.config)?.revisions().await?;
-            ok(json!({ "revisions": revisions }))
-        }
+        ("GET", "revisions") => revisions(call).await,
         ("GET", rest) if rest.starts_with("revisions/") => {
             revision(call, rest.trim_start_matches("revisions/")).await
         }
         ("POST", "publish") => {
             let message = text_field(&call.body, "message", r#"{"message": "...", "base": 6}"#)?;
+            let base = base(&call.body)?;
+            // Read here, where the marketer saved it: KV may take a minute to show the new
+            // draft where the publisher runs.
+            let Some((document, _)) = Store::new(call.env, call.config)?.draft().await? else {
+                return Err(Failure::new(
+                    400,
+                    "there is no draft to publish: save one first",
+                ));
+            };
             let command = Command::Publish {
                 who: name,
                 message,
-                base: base(&call.body)?,
+                base,
+                document,
             };
             from_publisher(ask(call.env, &command).await?)
         }
@@ -344,6 +352,22 @@ async fn save_draft(call: &Call<'_>, who: &Person) -> Result<Reply, Failure> {
     ))
 }
 
+/// `GET api/revisions`: KV's listing, newest first, with the publisher's head in front when
+/// the listing does not show it yet (KV lists a new key within about a minute).
+async fn revisions(call: &Call<'_>) -> Result<Reply, Failure> {
+    let mut revisions = Store::new(call.env, call.config)?.revisions().await?;
+    let (status, head) = ask(call.env, &Command::Head).await?;
+    if status == 200
+        && let Ok(Some(head)) = serde_json::from_value::<Option<RevisionMeta>>(head["head"].clone())
+        && revisions
+            .first()
+            .is_none_or(|newest| newest.number < head.number)
+    {
+        revisions.insert(0, head);
+    }
+    Ok(Reply::json(200, json!({ "revisions": revisions })))
+}
+
 /// `GET api/revisions/<n>`: only a revision that exists is read from KV (a miss would be
 /// remembered there), so the head is asked first.
 async fn revision(call: &Call<'_>, number: &str) -> Result<Reply, Failure> {
@@ -371,12 +395,19 @@ async fn revision(call: &Call<'_>, number: &str) -> Result<Reply, Failure> {
 }
 
 async fn audit_log(call: &Call<'_>) -> Result<Reply, Failure> {
+    let format = param(&call.query, "format");
+    // The page shows the latest; an export has everything.
+    let default = if format.as_deref() == Some("csv") {
+        MAX_ENTRIES
+    } else {
+        200
+    };
     let limit = param(&call.query, "limit")
         .and_then(|l| l.parse::<u64>().ok())
-        .unwrap_or(200)
+        .unwrap_or(default)
         .clamp(1, MAX_ENTRIES);
     let entries = audit::entries(call.env, limit).await?;
-    match param(&call.query, "format").as_deref() {
+    match format.as_deref() {
         None | Some("json") => Ok(Reply::json(200, json!({ "entries": entries }))),
         Some("csv") => Ok(Reply {
             status: 200,

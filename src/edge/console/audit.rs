@@ -95,9 +95,9 @@ pub(super) async fn entries(env: &Env, limit: u64) -> Result<Vec<AuditEntry>, Fa
             .bind(&[JsValue::from_f64(limit.min(MAX_ENTRIES) as f64)])?
             .all()
             .await?
-            .results::<AuditEntry>()
+            .results::<serde_json::Value>()
     };
-    read.await.map_err(|e| {
+    let rows = read.await.map_err(|e| {
         Failure::new(
             503,
             format!(
@@ -106,5 +106,9 @@ pub(super) async fn entries(env: &Env, limit: u64) -> Result<Vec<AuditEntry>, Fa
                  {BINDING})"
             ),
         )
-    })
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| serde_json::from_value(row).ok())
+        .collect())
 }

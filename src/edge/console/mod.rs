@@ -157,7 +157,9 @@ pub(super) fn serve(req: Request, env: Env, config: Rc<Config>, path: String) ->
         let Some(settings) = config.console.as_ref() else {
             return Err(JsValue::from_str("console is off"));
         };
-        let rest = &path[settings.prefix.len()..];
+        let rest = path
+            .strip_prefix(settings.prefix.as_str())
+            .unwrap_or_default();
         let answer = if rest.is_empty() {
             // `/__veneer` → `/__veneer/`, so the UI's relative URLs resolve under the prefix.
             redirect(&format!("{}/", settings.prefix))

@@ -40,15 +40,15 @@ const LIVE_WRITE_SPACING_MS: f64 = 1_000.0;
 
 /// What the worker asks the publisher to do (sent as JSON; the answer is the API's).
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
 pub(super) enum Command {
     /// The head revision's meta: `{"head": <meta or null>}`.
     Head,
-    /// Publish the draft on top of `base`.
+    /// Publish `document` (the draft, as the worker read it) on top of `base`.
     Publish {
         who: String,
         message: String,
         base: Option<u64>,
+        document: String,
     },
     /// Publish revision `to`'s document on top of `base`.
     Rollback {
@@ -113,7 +113,11 @@ pub(super) async fn ask(env: &Env, command: &Command) -> Result<Answer, Failure>
 
 /// Where the document of a publish comes from.
 enum Source {
+    /// The draft as the worker read it.
+    Given(String),
+    /// The draft as KV has it here (a scheduled publish).
     Draft,
+    /// An earlier revision (a rollback).
     Revision(u64),
 }
 
@@ -180,8 +184,13 @@ impl VeneerPublisher {
         let _guard = self.lock.lock().await;
         let result = match command {
             Command::Head => self.head(&store).await.map(|h| (200, json!({ "head": h }))),
-            Command::Publish { who, message, base } => {
-                let source = Source::Draft;
+            Command::Publish {
+                who,
+                message,
+                base,
+                document,
+            } => {
+                let source = Source::Given(document);
                 Ok(self
                     .publish(&store, &who, &message, base, source, Action::Publish)
                     .await)
@@ -213,6 +222,26 @@ impl VeneerPublisher {
         result.unwrap_or_else(Answer::from)
     }
 
+    /// The value under `key` in the object's storage (kept as JSON values, see [`Store`]).
+    async fn load<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, Failure> {
+        let value = self
+            .state
+            .storage()
+            .get::<Value>(key)
+            .await
+            .map_err(Self::storage_failed)?;
+        Ok(value.and_then(|v| serde_json::from_value(v).ok()))
+    }
+
+    async fn save<T: Serialize>(&self, key: &str, value: &T) -> Result<(), Failure> {
+        let value = serde_json::to_value(value).unwrap_or_default();
+        self.state
+            .storage()
+            .put(key, value)
+            .await
+            .map_err(Self::storage_failed)
+    }
+
     fn storage_failed(e: worker::Error) -> Failure {
         Failure::new(
             503,
@@ -222,21 +251,13 @@ impl VeneerPublisher {
 
     /// The head revision: from storage, or (the first time) the newest revision in KV.
     async fn head(&self, store: &Store) -> Result<Option<RevisionMeta>, Failure> {
-        let storage = self.state.storage();
-        if let Some(head) = storage
-            .get::<RevisionMeta>(HEAD)
-            .await
-            .map_err(Self::storage_failed)?
-        {
+        if let Some(head) = self.load::<RevisionMeta>(HEAD).await? {
             return Ok(Some(head));
         }
         // Never trust an empty storage over KV: writing revision 1 again would lose history.
         let newest = store.revisions().await?.into_iter().next();
         if let Some(head) = &newest {
-            storage
-                .put(HEAD, head)
-                .await
-                .map_err(Self::storage_failed)?;
+            self.save(HEAD, head).await?;
         }
         Ok(newest)
     }
@@ -293,13 +314,14 @@ impl VeneerPublisher {
                 .conflict(store, conflict.to_string(), head.as_ref(), base)
                 .await;
         }
-        let document = match source {
+        let document = match &source {
+            Source::Given(text) => text.clone(),
             Source::Draft => match store.draft().await {
                 Ok(Some((text, _))) => text,
                 Ok(None) => return fail(400, "there is no draft to publish: save one first"),
                 Err(f) => return f.into(),
             },
-            Source::Revision(to) => {
+            &Source::Revision(to) => {
                 if to == 0 || head_number.is_none_or(|h| to > h) {
                     return fail(404, format!("there is no revision {to}"));
                 }
@@ -313,7 +335,7 @@ impl VeneerPublisher {
         let problems = problems(&document);
         if !problems.is_empty() {
             let what = match source {
-                Source::Draft => "the draft".to_owned(),
+                Source::Given(_) | Source::Draft => "the draft".to_owned(),
                 Source::Revision(to) => format!("revision {to}"),
             };
             return (
@@ -335,8 +357,8 @@ impl VeneerPublisher {
         if let Err(f) = store.write_revision(&document, &meta).await {
             return f.into();
         }
-        if let Err(e) = self.state.storage().put(HEAD, &meta).await {
-            return Self::storage_failed(e).into();
+        if let Err(f) = self.save(HEAD, &meta).await {
+            return f.into();
         }
         let before = match head_number {
             Some(n) => self.document(store, n).await,
@@ -350,7 +372,7 @@ impl VeneerPublisher {
             None => String::new(),
         };
         let summary = match source {
-            Source::Draft => format!("{}: {changes}", meta.message),
+            Source::Given(_) | Source::Draft => format!("{}: {changes}", meta.message),
             Source::Revision(to) => format!("to revision {to} ({}): {changes}", meta.message),
         };
         audit::record(&self.env, who, action, Some(meta.number), &summary).await;
@@ -405,11 +427,7 @@ impl VeneerPublisher {
     }
 
     async fn scheduled(&self) -> Result<Option<Scheduled>, Failure> {
-        self.state
-            .storage()
-            .get::<Scheduled>(SCHEDULED)
-            .await
-            .map_err(Self::storage_failed)
+        self.load::<Scheduled>(SCHEDULED).await
     }
 
     async fn schedule(
@@ -449,14 +467,11 @@ impl VeneerPublisher {
             message,
             base,
         };
-        let storage = self.state.storage();
         let replaced = self.scheduled().await?;
-        storage
-            .put(SCHEDULED, &scheduled)
-            .await
-            .map_err(Self::storage_failed)?;
+        self.save(SCHEDULED, &scheduled).await?;
         let date = js_sys::Date::new(&JsValue::from_f64(at_ms));
-        storage
+        self.state
+            .storage()
             .set_alarm(worker::ScheduledTime::new(date))
             .await
             .map_err(Self::storage_failed)?;

@@ -62,8 +62,13 @@ impl Store {
         &self,
         key: &str,
     ) -> Result<Option<(String, Option<M>)>, Failure> {
-        match self.kv.get(key).text_with_metadata::<M>().await {
-            Ok((Some(text), meta)) => Ok(Some((text, meta))),
+        // Metadata comes as JSON values, then becomes `M`: one conversion from JavaScript for
+        // every type keeps the wasm small.
+        match self.kv.get(key).text_with_metadata::<Value>().await {
+            Ok((Some(text), meta)) => Ok(Some((
+                text,
+                meta.and_then(|m| serde_json::from_value(m).ok()),
+            ))),
             Ok((None, _)) => Ok(None),
             Err(e) => Err(self.failed(&format!("read {key:?}"), e)),
         }
