@@ -165,7 +165,7 @@ describe("signing in", () => {
         for (const [method, path] of [["PUT", "draft"], ["POST", "publish"], ["POST", "session"], ["DELETE", "schedule"]]) {
           const r = await api(veneer, method, path, { body: { document: doc("Theirs"), message: "x", base: null, token: TOKEN, name: "x" }, headers });
           assert.equal(r.status, 403, `${method} ${path} with ${JSON.stringify(headers)}`);
-          assert.match(r.json.error, /Origin/);
+          assert.match(r.json.error, /Origin|JSON/);
         }
       }
       // No Origin header at all is refused too.
@@ -418,6 +418,21 @@ describe("the console and the origin", () => {
         ["GET", "/plain", "cart=2", undefined],
       ]);
     });
+  });
+
+  test("CONSOLE_PATH moves the console; the old prefix is then a shop path", async () => {
+    await withConsole(async (veneer) => {
+      seen.length = 0;
+      const me = await veneer.fetch("/admin/console/api/me", { headers: { authorization: `Bearer ${TOKEN}` } });
+      assert.deepEqual(await me.json(), { name: "token", via: "bearer" });
+      const ui = await veneer.fetch("/admin/console/");
+      assert.equal(ui.status, 200);
+      assert.match(await ui.text(), /<html/);
+      assert.equal(seen.length, 0);
+      const old = await veneer.fetch(`${PREFIX}/api/me`);
+      assert.match(await old.text(), /<h1>Origin<\/h1>/);
+      assert.deepEqual(seen.map((r) => r.path), [`${PREFIX}/api/me`]);
+    }, { vars: { CONSOLE_PATH: "/admin/console/" } });
   });
 
   test("with no way in configured, the console's paths are the shop's", async () => {

@@ -1,66 +1,60 @@
 //! Cloudflare Access at the edge: the `Cf-Access-Jwt-Assertion` JWT verified with WebCrypto
 //! (RS256) against the team's keys, which are fetched from `<team>/cdn-cgi/access/certs`, kept
-//! per isolate, and fetched again when a token names a key this isolate does not know.
+//! per isolate, and fetched again when a token names a key this isolate does not know (the
+//! pure rules for when: `KeyCache`).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, JSON, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
-use super::standin::access::{check_claims, parse_jwks, parse_jwt};
-use crate::edge::runtime::js_message;
-
-/// The header Access puts the person's token in.
-pub(super) const ACCESS_HEADER: &str = "cf-access-jwt-assertion";
-
-/// How long fetched keys are used before they are fetched again (Access rotates them every
-/// six weeks and keeps the old ones valid for seven days).
-const KEYS_MAX_AGE_MS: f64 = 3_600_000.0;
-
-/// The least time between two fetches of the keys, so tokens naming made-up keys cannot make
-/// every request fetch them.
-const REFETCH_AFTER_MS: f64 = 5_000.0;
+use super::standin::access::{
+    DEFAULT_LEEWAY_SECS, Jwk, Jwks, KeyCache, KeyLookup, certs_url, normalize_team_domain,
+    parse_jwt, validate_claims,
+};
+use crate::edge::runtime::{js_message, log_event};
 
 /// The Access application this console trusts (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`).
 pub(in crate::edge) struct AccessSettings {
-    /// `https://<team>.cloudflareaccess.com`: the tokens' `iss`, and where the keys are.
+    /// `https://<team>.cloudflareaccess.com`: the tokens' `iss`.
     team: String,
+    /// Where the team's keys are.
+    certs: String,
     /// The application's AUD tag.
     aud: String,
 }
 
 impl AccessSettings {
-    /// The settings from the two vars; a team domain without a scheme gets `https://`.
-    pub(super) fn new(team: &str, aud: &str) -> Self {
-        let team = team.trim().trim_end_matches('/');
-        let team = if team.contains("://") {
-            team.to_owned()
-        } else {
-            format!("https://{team}")
-        };
-        Self {
-            team,
-            aud: aud.trim().to_owned(),
+    /// The settings from the two vars, or `None` (and a log line) when the team domain is not
+    /// a domain: the console then does not trust Access at all.
+    pub(super) fn new(team: &str, aud: &str) -> Option<Self> {
+        match (normalize_team_domain(team), certs_url(team)) {
+            (Ok(team), Ok(certs)) => Some(Self {
+                team,
+                certs,
+                aud: aud.trim().to_owned(),
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                log_event(
+                    "access_misconfigured",
+                    &format!("ACCESS_TEAM_DOMAIN: {e}"),
+                    None,
+                    "",
+                );
+                None
+            }
         }
     }
-
-    fn certs_url(&self) -> String {
-        format!("{}/cdn-cgi/access/certs", self.team)
-    }
-}
-
-/// The team's keys as this isolate last fetched them.
-#[derive(Default)]
-struct Keys {
-    by_kid: HashMap<String, CryptoKey>,
-    fetched_at: Option<f64>,
 }
 
 thread_local! {
-    static KEYS: RefCell<Keys> = RefCell::new(Keys::default());
+    /// The team's keys and when to fetch them.
+    static KEYS: RefCell<KeyCache> = RefCell::new(KeyCache::new());
+    /// Keys imported into WebCrypto, by `kid`, with the modulus they were imported from.
+    static IMPORTED: RefCell<HashMap<String, (String, CryptoKey)>> = RefCell::new(HashMap::new());
 }
 
 /// The person (the token's `email`) when `token` is a genuine, current Access token for this
@@ -70,8 +64,10 @@ pub(super) async fn verify(
     token: &str,
     now_ms: f64,
 ) -> Result<String, String> {
-    let jwt = parse_jwt(token)?;
-    let key = key(settings, &jwt.kid, now_ms).await?;
+    let now = (now_ms / 1000.0) as u64;
+    let jwt = parse_jwt(token).map_err(|e| e.to_string())?;
+    let jwk = key(settings, &jwt.header.kid, now).await?;
+    let key = imported(&jwk).await?;
     let algorithm = object(&[("name", "RSASSA-PKCS1-v1_5".into())]).map_err(|e| js_message(&e))?;
     let verified = subtle()
         .and_then(|s| {
@@ -94,43 +90,47 @@ pub(super) async fn verify(
     if verified.as_bool() != Some(true) {
         return Err("the Access token's signature is not from the team's keys".into());
     }
-    check_claims(
+    validate_claims(
         &jwt.claims,
         &settings.team,
         &settings.aud,
-        (now_ms / 1000.0) as u64,
+        now,
+        DEFAULT_LEEWAY_SECS,
     )
+    .map_err(|e| e.to_string())
 }
 
-/// The key named `kid`: from this isolate's keys, else from a fresh fetch of the team's.
-async fn key(settings: &AccessSettings, kid: &str, now_ms: f64) -> Result<CryptoKey, String> {
-    let (known, fetched_at) = KEYS.with_borrow(|k| (k.by_kid.get(kid).cloned(), k.fetched_at));
-    let age = fetched_at.map(|at| now_ms - at);
-    match (known, age) {
-        (Some(key), Some(age)) if age < KEYS_MAX_AGE_MS => return Ok(key),
-        (None, Some(age)) if age < REFETCH_AFTER_MS => {
+/// The team's key named `kid`, fetching the keys when the cache says so.
+async fn key(settings: &AccessSettings, kid: &str, now: u64) -> Result<Jwk, String> {
+    let unknown = || format!("the Access token names key {kid:?}, not one of the team's");
+    match KEYS.with_borrow_mut(|k| k.lookup(kid, now)) {
+        KeyLookup::Found(jwk) => return Ok(jwk),
+        KeyLookup::Unknown { retry_after } => {
             return Err(format!(
-                "the Access token names key {kid:?}, not one of the team's"
+                "{}; the keys may be fetched again in {retry_after} s",
+                unknown()
             ));
         }
-        _ => {}
-    }
-    let fetched = fetch_keys(settings).await;
-    KEYS.with_borrow_mut(|k| {
-        k.fetched_at = Some(now_ms);
-        if let Ok(keys) = &fetched {
-            k.by_kid.clone_from(keys);
+        KeyLookup::Unavailable { retry_after } => {
+            return Err(format!(
+                "the team's Access keys are not available; fetched again in {retry_after} s"
+            ));
         }
-    });
-    let keys = fetched?;
-    keys.get(kid)
-        .cloned()
-        .ok_or_else(|| format!("the Access token names key {kid:?}, not one of the team's"))
+        KeyLookup::Fetch => {}
+    }
+    match fetch_keys(&settings.certs).await {
+        Ok(jwks) => KEYS.with_borrow_mut(|k| k.store(jwks, now)),
+        // Keys kept from before may still serve (the cache decides): log, then look again.
+        Err(e) => log_event("access_keys_unavailable", &e, None, ""),
+    }
+    match KEYS.with_borrow_mut(|k| k.lookup(kid, now)) {
+        KeyLookup::Found(jwk) => Ok(jwk),
+        _ => Err(unknown()),
+    }
 }
 
-/// The team's RSA keys, imported for RS256 verification.
-async fn fetch_keys(settings: &AccessSettings) -> Result<HashMap<String, CryptoKey>, String> {
-    let url = settings.certs_url();
+/// The team's key set from `url`.
+async fn fetch_keys(url: &str) -> Result<Jwks, String> {
     let failed = |e: JsValue| {
         format!(
             "the Access keys at {url} could not be read: {}",
@@ -138,7 +138,7 @@ async fn fetch_keys(settings: &AccessSettings) -> Result<HashMap<String, CryptoK
         )
     };
     let global: WorkerGlobalScope = js_sys::global().unchecked_into();
-    let response: web_sys::Response = JsFuture::from(global.fetch_with_str(&url))
+    let response: web_sys::Response = JsFuture::from(global.fetch_with_str(url))
         .await
         .and_then(JsCast::dyn_into)
         .map_err(failed)?;
@@ -153,39 +153,48 @@ async fn fetch_keys(settings: &AccessSettings) -> Result<HashMap<String, CryptoK
         .map_err(failed)?
         .as_string()
         .unwrap_or_default();
-    let subtle = subtle().map_err(|e| js_message(&e))?;
-    let mut keys = HashMap::new();
-    for jwk in parse_jwks(&text) {
-        let key_data = object(&[
-            ("kty", "RSA".into()),
-            ("n", jwk.n.as_str().into()),
-            ("e", jwk.e.as_str().into()),
-            ("alg", "RS256".into()),
-            ("ext", true.into()),
-        ]);
-        let algorithm = object(&[
-            ("name", "RSASSA-PKCS1-v1_5".into()),
-            ("hash", "SHA-256".into()),
-        ]);
-        let usages = Array::of1(&"verify".into());
-        let imported = match (key_data, algorithm) {
-            (Ok(data), Ok(algorithm)) => {
-                match subtle.import_key_with_object("jwk", &data, &algorithm, false, &usages) {
-                    Ok(promise) => JsFuture::from(promise).await,
-                    Err(e) => Err(e),
-                }
-            }
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        // A key that does not import is skipped: the others may still verify.
-        if let Ok(key) = imported.and_then(JsCast::dyn_into::<CryptoKey>) {
-            keys.insert(jwk.kid, key);
-        }
+    Jwks::parse(&text).map_err(|e| e.to_string())
+}
+
+/// `jwk` as a WebCrypto key for RS256, imported once per key.
+async fn imported(jwk: &Jwk) -> Result<CryptoKey, String> {
+    let cached = IMPORTED.with_borrow(|keys| {
+        keys.get(&jwk.kid)
+            .filter(|(n, _)| *n == jwk.n)
+            .map(|(_, key)| key.clone())
+    });
+    if let Some(key) = cached {
+        return Ok(key);
     }
-    if keys.is_empty() {
-        return Err(format!("the Access keys at {url} hold no usable RSA key"));
-    }
-    Ok(keys)
+    let failed = |e: JsValue| {
+        format!(
+            "the Access key {:?} could not be imported: {}",
+            jwk.kid,
+            js_message(&e)
+        )
+    };
+    let data: Object = JSON::parse(&jwk.import_json().to_string())
+        .map_err(failed)?
+        .unchecked_into();
+    let algorithm = object(&[
+        ("name", "RSASSA-PKCS1-v1_5".into()),
+        ("hash", "SHA-256".into()),
+    ])
+    .map_err(failed)?;
+    let usages = Array::of1(&"verify".into());
+    let promise = subtle()
+        .and_then(|s| s.import_key_with_object("jwk", &data, &algorithm, false, &usages))
+        .map_err(failed)?;
+    let key: CryptoKey = JsFuture::from(promise)
+        .await
+        .and_then(JsCast::dyn_into)
+        .map_err(failed)?;
+    IMPORTED.with_borrow_mut(|keys| {
+        // The team has a handful of keys; a flood of made-up ones never gets here (no JWKS
+        // holds them), so this stays small.
+        keys.insert(jwk.kid.clone(), (jwk.n.clone(), key.clone()));
+    });
+    Ok(key)
 }
 
 fn subtle() -> Result<SubtleCrypto, JsValue> {

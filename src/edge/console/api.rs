@@ -1,23 +1,24 @@
 //! The JSON API under `<prefix>/api/` (`docs/console.md`, "API"): the CSRF rule, sign-in, then
 //! one function per endpoint.
 
-use http::HeaderMap;
+use http::{HeaderMap, Method};
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, ResponseInit};
 use worker::Env;
 
-use super::audit::{self, Action, MAX_ENTRIES};
-use super::auth::{Person, person, session_cookie, sign_in};
+use super::audit;
+use super::auth::{Person, person, sign_in};
 use super::publisher::{Command, ask};
-use super::standin::audit::audit_csv;
-use super::standin::csrf::csrf_allows;
-use super::standin::problems::problems_json;
+use super::standin::audit::{AuditAction, AuditFormat, audit_format, audit_limit, to_csv};
+use super::standin::csrf::check_mutation;
+use super::standin::problems::{document_problems, problems_json};
 use super::standin::revision::RevisionMeta;
+use super::standin::session::clear_session_cookie_header;
 use super::standin::summary::summarize;
 use super::store::{DraftMeta, Store};
-use super::{ConsoleSettings, Failure, console_headers, problems};
+use super::{ConsoleSettings, Failure, console_headers};
 use crate::edge::config::Config;
 use crate::edge::rules_cache::{load_rules, serving_revision};
 use crate::edge::runtime::{header_map, js_message};
@@ -119,13 +120,10 @@ async fn call(
     );
     let headers = header_map(&req.headers()).map_err(|e| Failure::new(400, e))?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if !csrf_allows(&method, header("origin"), &origin, header("content-type")) {
-        return Err(Failure::new(
-            403,
-            "refused: a change must come from the console's own page (an Origin header equal \
-             to this site's, and Content-Type: application/json)",
-        ));
-    }
+    let verb = Method::from_bytes(method.as_bytes())
+        .map_err(|_| Failure::new(405, format!("{method:?} is not an HTTP method")))?;
+    check_mutation(&verb, header("origin"), &origin, header("content-type"))
+        .map_err(|e| Failure::new(403, e.to_string()))?;
     let body = if matches!(method.as_str(), "POST" | "PUT" | "DELETE") {
         read_body(req, &headers).await?
     } else {
@@ -142,15 +140,22 @@ async fn call(
     };
     match (method.as_str(), endpoint) {
         ("POST", "session") => {
-            let (body, cookie) =
-                sign_in(&call.body, settings, env, call.secure, call.now_ms).await?;
+            let (body, cookie) = sign_in(
+                &call.body,
+                &headers,
+                settings,
+                env,
+                call.secure,
+                call.now_ms,
+            )
+            .await?;
             Ok(Reply {
                 cookie: Some(cookie),
                 ..Reply::json(200, body)
             })
         }
         ("DELETE", "session") => Ok(Reply {
-            cookie: Some(session_cookie(settings, "", 0, call.secure)),
+            cookie: Some(clear_session_cookie_header(&settings.prefix, call.secure)),
             ..Reply::json(200, json!({}))
         }),
         _ => {
@@ -236,7 +241,7 @@ async fn route(
         ("GET", "me") => ok(who.to_json()),
         ("POST", "validate") => {
             let document = text_field(&call.body, "document", r#"{"document": "<text>"}"#)?;
-            ok(json!({ "problems": problems_json(&problems(&document)) }))
+            ok(json!({ "problems": problems_json(&document_problems(&document)) }))
         }
         ("GET", "draft") => draft(call).await,
         ("PUT", "draft") => save_draft(call, who).await,
@@ -317,7 +322,7 @@ async fn draft(call: &Call<'_>) -> Result<Reply, Failure> {
     Ok(Reply::json(
         200,
         json!({
-            "problems": problems_json(&problems(&document)),
+            "problems": problems_json(&document_problems(&document)),
             "document": document,
             "author": meta.author,
             "time": meta.time,
@@ -335,7 +340,7 @@ async fn save_draft(call: &Call<'_>, who: &Person) -> Result<Reply, Failure> {
         time: rfc3339_utc((call.now_ms / 1000.0) as u64),
     };
     store.save_draft(&document, &meta).await?;
-    let problems = problems(&document);
+    let problems = document_problems(&document);
     let old = before.and_then(|(text, _)| serde_json::from_str::<Value>(&text).ok());
     let mut summary = match serde_json::from_str::<Value>(&document) {
         Ok(new) => summarize(old.as_ref(), &new),
@@ -344,7 +349,7 @@ async fn save_draft(call: &Call<'_>, who: &Person) -> Result<Reply, Failure> {
     if !problems.is_empty() {
         summary.push_str(&format!(" ({} problem(s))", problems.len()));
     }
-    audit::record(call.env, &who.name, Action::Save, None, &summary).await;
+    audit::record(call.env, &who.name, AuditAction::Save, None, &summary).await;
     let status = if problems.is_empty() { 200 } else { 422 };
     Ok(Reply::json(
         status,
@@ -395,30 +400,19 @@ async fn revision(call: &Call<'_>, number: &str) -> Result<Reply, Failure> {
 }
 
 async fn audit_log(call: &Call<'_>) -> Result<Reply, Failure> {
-    let format = param(&call.query, "format");
-    // The page shows the latest; an export has everything.
-    let default = if format.as_deref() == Some("csv") {
-        MAX_ENTRIES
-    } else {
-        200
-    };
-    let limit = param(&call.query, "limit")
-        .and_then(|l| l.parse::<u64>().ok())
-        .unwrap_or(default)
-        .clamp(1, MAX_ENTRIES);
+    let query = |name| param(&call.query, name);
+    let bad = |e: super::standin::audit::AuditQueryError| Failure::new(400, e.to_string());
+    let format = audit_format(query("format").as_deref()).map_err(bad)?;
+    let limit = audit_limit(query("limit").as_deref()).map_err(bad)?;
     let entries = audit::entries(call.env, limit).await?;
-    match format.as_deref() {
-        None | Some("json") => Ok(Reply::json(200, json!({ "entries": entries }))),
-        Some("csv") => Ok(Reply {
+    Ok(match format {
+        AuditFormat::Json => Reply::json(200, json!({ "entries": entries })),
+        AuditFormat::Csv => Reply {
             status: 200,
-            body: Body::Csv(audit_csv(&entries)),
+            body: Body::Csv(to_csv(&entries)),
             cookie: None,
-        }),
-        Some(other) => Err(Failure::new(
-            400,
-            format!("format {other:?} is not one of json, csv"),
-        )),
-    }
+        },
+    })
 }
 
 /// `POST api/preview-token` with `{"ttl": "1h"}`: a link to the live site showing the draft.

@@ -5,79 +5,47 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use super::Failure;
-use super::standin::audit::AuditEntry;
+use super::standin::audit::{AuditAction, AuditEntry, INSERT_SQL, SELECT_SQL};
 use crate::edge::runtime::log_event;
-use crate::request::rfc3339_utc;
 
 /// The D1 binding of the audit log.
 const BINDING: &str = "DB";
-
-/// Most entries one request reads.
-pub(super) const MAX_ENTRIES: u64 = 10_000;
-
-/// What was done (the `action` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Action {
-    SignIn,
-    SignInFailed,
-    Save,
-    Publish,
-    Rollback,
-    Schedule,
-    Unschedule,
-    ScheduledPublish,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Self::SignIn => "sign_in",
-            Self::SignInFailed => "sign_in_failed",
-            Self::Save => "save",
-            Self::Publish => "publish",
-            Self::Rollback => "rollback",
-            Self::Schedule => "schedule",
-            Self::Unschedule => "unschedule",
-            Self::ScheduledPublish => "scheduled_publish",
-        }
-    }
-}
 
 /// Writes one entry, now. A log that cannot be written does not undo what was done: it writes
 /// one log line (`audit_failed`) instead.
 pub(super) async fn record(
     env: &Env,
     who: &str,
-    action: Action,
+    action: AuditAction,
     revision: Option<u64>,
     summary: &str,
 ) {
     let now = (js_sys::Date::now() / 1000.0) as u64;
-    let who: String = who.chars().take(200).collect();
-    let summary: String = summary.chars().take(1000).collect();
+    let entry = AuditEntry::new(now, who, action, revision, summary);
     let written = async {
-        let db = env.d1(BINDING)?;
-        db.prepare(
-            "INSERT INTO audit (time, who, action, revision, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(&[
-            JsValue::from_str(&rfc3339_utc(now)),
-            JsValue::from_str(&who),
-            JsValue::from_str(action.name()),
-            revision.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
-            JsValue::from_str(&summary),
-        ])?
-        .run()
-        .await
-        .map(|_| ())
+        env.d1(BINDING)?
+            .prepare(INSERT_SQL)
+            .bind(&[
+                JsValue::from_str(&entry.time),
+                JsValue::from_str(&entry.who),
+                JsValue::from_str(entry.action.as_str()),
+                entry
+                    .revision
+                    .map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)),
+                JsValue::from_str(&entry.summary),
+            ])?
+            .run()
+            .await
+            .map(|_| ())
     };
     if let Err(e) = written.await {
         log_event(
             "audit_failed",
             &format!(
-                "the {} entry for {who:?} could not be written to D1 ({BINDING}): {e}; are the \
+                "the {} entry for {:?} could not be written to D1 ({BINDING}): {e}; are the \
                  migrations applied (wrangler d1 migrations apply {BINDING})?",
-                action.name()
+                action.as_str(),
+                entry.who
             ),
             None,
             "",
@@ -86,13 +54,11 @@ pub(super) async fn record(
 }
 
 /// The newest `limit` entries, newest first.
-pub(super) async fn entries(env: &Env, limit: u64) -> Result<Vec<AuditEntry>, Failure> {
+pub(super) async fn entries(env: &Env, limit: u32) -> Result<Vec<AuditEntry>, Failure> {
     let read = async {
         env.d1(BINDING)?
-            .prepare(
-                "SELECT time, who, action, revision, summary FROM audit ORDER BY id DESC LIMIT ?1",
-            )
-            .bind(&[JsValue::from_f64(limit.min(MAX_ENTRIES) as f64)])?
+            .prepare(SELECT_SQL)
+            .bind(&[JsValue::from_f64(f64::from(limit))])?
             .all()
             .await?
             .results::<serde_json::Value>()

@@ -2,30 +2,27 @@
 //! the session cookie), the sign-in that sets the cookie, and the throttle on failures.
 
 use std::cell::RefCell;
-use std::time::Duration;
 
 use http::HeaderMap;
 use serde_json::{Value, json};
 use worker::Env;
 
-use super::access::{ACCESS_HEADER, verify};
-use super::audit::{self, Action};
+use super::access::verify;
+use super::audit;
+use super::standin::access::ACCESS_JWT_HEADER;
+use super::standin::audit::AuditAction;
 use super::standin::auth::{BEARER_NAME, admin_token_matches, bearer_token};
-use super::standin::session::{SESSION_COOKIE, make_session, verify_session};
-use super::standin::throttle::Throttle;
+use super::standin::session::{
+    SESSION_COOKIE, clean_name, make_session, session_cookie_header, verify_session,
+};
+use super::standin::throttle::SignInThrottle;
 use super::{ConsoleSettings, Failure};
 use crate::edge::runtime::log_event;
 use crate::request::cookie;
 
-/// How long each failed sign-in waits before it is answered.
-const FAILURE_DELAY: Duration = Duration::from_secs(1);
-
-/// Longest name accepted at sign-in, in characters.
-const MAX_NAME_CHARS: usize = 100;
-
 thread_local! {
-    /// This isolate's failed sign-ins.
-    static THROTTLE: RefCell<Throttle> = RefCell::new(Throttle::default());
+    /// This isolate's failed sign-ins, per client address.
+    static THROTTLE: RefCell<SignInThrottle> = RefCell::new(SignInThrottle::new());
 }
 
 /// How a person got in.
@@ -63,33 +60,40 @@ pub(super) fn sign_in_needed() -> Failure {
     Failure::new(401, "sign in")
 }
 
-fn too_many() -> Failure {
-    Failure::new(
-        429,
-        "too many failed sign-ins: wait a minute, then try again",
-    )
-}
-
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Whether another sign-in may be tried now.
-fn allowed(now: u64) -> bool {
-    THROTTLE.with_borrow_mut(|t| t.allows(now))
+/// The client's address, as the throttle counts failures by it.
+fn client(headers: &HeaderMap) -> &str {
+    header(headers, "cf-connecting-ip").unwrap_or("unknown")
+}
+
+/// Whether `client` may try to sign in now; 429 when it failed too often.
+fn allowed(client: &str, now: u64) -> Result<(), Failure> {
+    THROTTLE
+        .with_borrow(|t| t.check(client, now))
+        .map_err(|refused| Failure::new(429, refused.to_string()))
 }
 
 /// A failed sign-in: counted at once (before anything is awaited, so parallel guesses are
-/// counted too), audited, then answered after a pause.
-async fn failed(env: &Env, who: &str, why: &str, now: u64) -> Failure {
-    THROTTLE.with_borrow_mut(|t| t.failed(now));
+/// counted too), logged and audited, then, for a wrong admin token, answered after a pause
+/// that grows with each failure.
+async fn failed(env: &Env, client: &str, who: &str, why: &str, now: u64, pause: bool) -> Failure {
+    let delay = THROTTLE.with_borrow_mut(|t| t.record_failure(client, now));
     log_event("console_sign_in_failed", why, None, "");
-    audit::record(env, who, Action::SignInFailed, None, why).await;
-    worker::Delay::from(FAILURE_DELAY).await;
+    audit::record(env, who, AuditAction::SignInFailed, None, why).await;
+    if pause {
+        worker::Delay::from(delay).await;
+    }
     sign_in_needed()
 }
 
-/// Who is asking, from the request's headers; 401 (or 429 when sign-ins are throttled).
+fn succeeded(client: &str) {
+    THROTTLE.with_borrow_mut(|t| t.record_success(client));
+}
+
+/// Who is asking, from the request's headers; 401 (or 429 when this client failed too often).
 pub(super) async fn person(
     headers: &HeaderMap,
     settings: &ConsoleSettings,
@@ -97,15 +101,18 @@ pub(super) async fn person(
     now_ms: f64,
 ) -> Result<Person, Failure> {
     let now = (now_ms / 1000.0) as u64;
-    if let (Some(access), Some(token)) = (&settings.access, header(headers, ACCESS_HEADER)) {
-        // A genuine token always gets in: tokens cannot be guessed, so failures only bound
-        // the audit entries and pauses they cost.
+    let client = client(headers);
+    if let (Some(access), Some(token)) = (&settings.access, header(headers, ACCESS_JWT_HEADER)) {
+        // A genuine token always gets in (tokens cannot be guessed): failures only bound the
+        // audit entries they make, and are not slowed.
         return match verify(access, token, now_ms).await {
             Ok(email) => Ok(Person {
                 name: email,
                 via: Via::Access,
             }),
-            Err(why) if allowed(now) => Err(failed(env, "access", &why, now).await),
+            Err(why) if allowed(client, now).is_ok() => {
+                Err(failed(env, client, "access", &why, now, false).await)
+            }
             Err(_) => Err(sign_in_needed()),
         };
     }
@@ -113,31 +120,32 @@ pub(super) async fn person(
         return Err(sign_in_needed());
     };
     if let Some(token) = header(headers, "authorization").and_then(bearer_token) {
-        if !allowed(now) {
-            return Err(too_many());
-        }
+        allowed(client, now)?;
         if admin_token_matches(admin_token, token) {
+            succeeded(client);
             return Ok(Person {
                 name: BEARER_NAME.to_owned(),
                 via: Via::Bearer,
             });
         }
         let why = "Authorization: Bearer with a token that is not the admin token";
-        return Err(failed(env, BEARER_NAME, why, now).await);
+        return Err(failed(env, client, BEARER_NAME, why, now, true).await);
     }
+    // Sessions are signed with the admin token: changing it signs everyone out.
     cookie(headers, SESSION_COOKIE)
-        .and_then(|value| verify_session(admin_token.as_bytes(), value, now))
-        .map(|name| Person {
-            name,
+        .and_then(|value| verify_session(admin_token.as_bytes(), value, now).ok())
+        .map(|session| Person {
+            name: session.name,
             via: Via::Token,
         })
         .ok_or_else(sign_in_needed)
 }
 
-/// `POST api/session` with `{"token", "name"}`: the session cookie (`Set-Cookie` value) and
-/// `{"name"}`, or 401.
+/// `POST api/session` with `{"token", "name"}`: `{"name"}` and the session cookie's
+/// `Set-Cookie` value, or 401.
 pub(super) async fn sign_in(
     body: &Value,
+    headers: &HeaderMap,
     settings: &ConsoleSettings,
     env: &Env,
     secure: bool,
@@ -147,49 +155,19 @@ pub(super) async fn sign_in(
     let Some(admin_token) = settings.admin_token.as_deref() else {
         return Err(sign_in_needed());
     };
-    let name: String = body["name"]
-        .as_str()
-        .unwrap_or_default()
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(Failure::new(
-            400,
-            format!("give your name (1 to {MAX_NAME_CHARS} characters): the audit log shows it"),
-        ));
-    }
-    if !allowed(now) {
-        return Err(too_many());
-    }
+    let name = clean_name(body["name"].as_str().unwrap_or_default())
+        .map_err(|e| Failure::new(400, e.to_string()))?;
+    let client = client(headers);
+    allowed(client, now)?;
     let token = body["token"].as_str().unwrap_or_default();
     if !admin_token_matches(admin_token, token) {
-        return Err(failed(env, name, "sign-in with a wrong admin token", now).await);
+        let why = "sign-in with a wrong admin token";
+        return Err(failed(env, client, &name, why, now, true).await);
     }
-    let value = make_session(admin_token.as_bytes(), name, now + settings.session_secs);
-    let cookie = session_cookie(settings, &value, settings.session_secs, secure);
-    audit::record(
-        env,
-        name,
-        Action::SignIn,
-        None,
-        "signed in with the admin token",
-    )
-    .await;
+    succeeded(client);
+    let value = make_session(admin_token.as_bytes(), &name, now, settings.session_secs);
+    let cookie = session_cookie_header(&value, &settings.prefix, secure, settings.session_secs);
+    let summary = "signed in with the admin token";
+    audit::record(env, &name, AuditAction::SignIn, None, summary).await;
     Ok((json!({ "name": name }), cookie))
-}
-
-/// The `Set-Cookie` value of the session cookie (`max_age` 0 clears it).
-pub(super) fn session_cookie(
-    settings: &ConsoleSettings,
-    value: &str,
-    max_age: u64,
-    secure: bool,
-) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{SESSION_COOKIE}={value}; Path={}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
-        settings.prefix
-    )
 }

@@ -26,16 +26,16 @@ use worker::Env;
 use super::config::Config;
 use super::origin::Strip;
 use super::runtime::{js_message, log_event};
-use crate::diagnostic::Problem;
-use crate::document::compile;
 use crate::request::without_cookie;
-use standin::problems::rules_error_problems;
-use standin::session::SESSION_COOKIE;
+use standin::session::{SESSION_COOKIE, SESSION_TTL_SECS};
 
 pub(super) use access::AccessSettings;
 
 /// The prefix the console lives under when `CONSOLE_PATH` is not set.
 const DEFAULT_PREFIX: &str = "/__veneer";
+
+/// The longest session `CONSOLE_SESSION_SECONDS` may ask for: a week.
+const MAX_SESSION_SECS: u64 = 7 * 86_400;
 
 /// The console's settings, read with the other vars once per isolate.
 pub(super) struct ConsoleSettings {
@@ -45,7 +45,8 @@ pub(super) struct ConsoleSettings {
     pub(super) admin_token: Option<String>,
     /// Cloudflare Access, when both of its vars are set.
     pub(super) access: Option<AccessSettings>,
-    /// How long a session cookie lasts (`CONSOLE_SESSION_SECONDS`, 12 hours by default).
+    /// How long a session cookie lasts (`CONSOLE_SESSION_SECONDS`: 12 hours by default, a
+    /// week at most).
     pub(super) session_secs: u64,
 }
 
@@ -58,7 +59,7 @@ impl ConsoleSettings {
             .ok()
             .filter(|t| !t.trim().is_empty());
         let access = match (var("ACCESS_TEAM_DOMAIN"), var("ACCESS_AUD")) {
-            (Some(team), Some(aud)) => Some(AccessSettings::new(&team, &aud)),
+            (Some(team), Some(aud)) => AccessSettings::new(&team, &aud),
             _ => None,
         };
         if admin_token.is_none() && access.is_none() {
@@ -68,7 +69,8 @@ impl ConsoleSettings {
         let session_secs = var("CONSOLE_SESSION_SECONDS")
             .and_then(|s| s.trim().parse::<u64>().ok())
             .filter(|&s| s > 0)
-            .unwrap_or(standin::session::SESSION_SECS);
+            .unwrap_or(SESSION_TTL_SECS)
+            .min(MAX_SESSION_SECS);
         Some(Self {
             prefix,
             admin_token,
@@ -138,15 +140,6 @@ impl Failure {
             status,
             body: json!({ "error": message.into() }),
         }
-    }
-}
-
-/// Every problem of a document, by exactly the edge's own compile: a refused document's, or
-/// those of the parts that are skipped.
-pub(super) fn problems(text: &str) -> Vec<Problem> {
-    match compile(text) {
-        Ok(compiled) => compiled.problems,
-        Err(e) => rules_error_problems(&e),
     }
 }
 

@@ -15,14 +15,15 @@ use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, durable_object};
 
-use super::audit::{self, Action};
-use super::standin::problems::problems_json;
+use super::Failure;
+use super::audit;
+use super::standin::audit::AuditAction;
+use super::standin::problems::{document_problems, problems_json};
 use super::standin::revision::{
     RevisionError, RevisionMeta, check_base, clean_message, next_revision, rollback_message,
 };
 use super::standin::summary::summarize;
 use super::store::Store;
-use super::{Failure, problems};
 use crate::edge::config::config;
 use crate::edge::runtime::log_event;
 use crate::request::rfc3339_utc;
@@ -192,7 +193,7 @@ impl VeneerPublisher {
             } => {
                 let source = Source::Given(document);
                 Ok(self
-                    .publish(&store, &who, &message, base, source, Action::Publish)
+                    .publish(&store, &who, &message, base, source, AuditAction::Publish)
                     .await)
             }
             Command::Rollback {
@@ -204,7 +205,7 @@ impl VeneerPublisher {
                 let message = rollback_message(to, &message);
                 let source = Source::Revision(to);
                 Ok(self
-                    .publish(&store, &who, &message, base, source, Action::Rollback)
+                    .publish(&store, &who, &message, base, source, AuditAction::Rollback)
                     .await)
             }
             Command::GetSchedule => self
@@ -302,7 +303,7 @@ impl VeneerPublisher {
         message: &str,
         base: Option<u64>,
         source: Source,
-        action: Action,
+        action: AuditAction,
     ) -> Answer {
         let head = match self.head(store).await {
             Ok(head) => head,
@@ -332,7 +333,7 @@ impl VeneerPublisher {
                 }
             }
         };
-        let problems = problems(&document);
+        let problems = document_problems(&document);
         if !problems.is_empty() {
             let what = match source {
                 Source::Given(_) | Source::Draft => "the draft".to_owned(),
@@ -482,7 +483,14 @@ impl VeneerPublisher {
         if let Some(old) = replaced {
             summary.push_str(&format!(" (instead of at {})", old.at));
         }
-        audit::record(&self.env, &scheduled.by, Action::Schedule, base, &summary).await;
+        audit::record(
+            &self.env,
+            &scheduled.by,
+            AuditAction::Schedule,
+            base,
+            &summary,
+        )
+        .await;
         Ok((200, json!({ "scheduled": scheduled })))
     }
 
@@ -495,7 +503,7 @@ impl VeneerPublisher {
                 .await
                 .map_err(Self::storage_failed)?;
             let summary = format!("cancelled the publish at {}: {}", old.at, old.message);
-            audit::record(&self.env, who, Action::Unschedule, old.base, &summary).await;
+            audit::record(&self.env, who, AuditAction::Unschedule, old.base, &summary).await;
         }
         Ok((200, json!({ "scheduled": null })))
     }
@@ -525,7 +533,7 @@ impl VeneerPublisher {
                 &scheduled.message,
                 scheduled.base,
                 Source::Draft,
-                Action::ScheduledPublish,
+                AuditAction::ScheduledPublish,
             )
             .await;
         if status != 200 {
@@ -546,5 +554,5 @@ async fn refused(env: &Env, who: &str, body: &Value, base: Option<u64>) {
     }
     log_event("scheduled_publish_refused", &why, None, "");
     let summary = format!("not published: {why}");
-    audit::record(env, who, Action::ScheduledPublish, base, &summary).await;
+    audit::record(env, who, AuditAction::ScheduledPublish, base, &summary).await;
 }
