@@ -84,7 +84,7 @@ export function createEditorScreen(app) {
     }
     problemsState.className = problems.length ? "problems-state problems-some" : "problems-state problems-none";
     fill(problemsState, problems.length
-      ? `${problems.length} problem${problems.length === 1 ? "" : "s"}: the edge would skip what they are in (a document refused as a whole changes nothing), and it cannot be published.`
+      ? `${problems.length} problem${problems.length === 1 ? "" : "s"}: on the site the rules they are in would be skipped, so the draft cannot be published until they are fixed.`
       : "No problems: the edge accepts this document.");
     fill(problemsList, problemItems(problems, (p, i) => reveal(i)));
   }
@@ -141,7 +141,8 @@ export function createEditorScreen(app) {
           lintGutter(),
           EditorView.lineWrapping,
           Prec.highest(keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { save(); return true; } }])),
-          EditorView.contentAttributes.of({ "aria-label": "Rules document (JSON)", "data-testid": "editor-content" }),
+          // tabindex: focusable already (contenteditable), said explicitly for accessibility checkers.
+          EditorView.contentAttributes.of({ "aria-label": "Rules document (JSON)", "data-testid": "editor-content", tabindex: "0" }),
           EditorView.updateListener.of((u) => { if (u.docChanged) renderDirty(); }),
           cspNonce,
         ],
@@ -198,7 +199,7 @@ export function createEditorScreen(app) {
       fill(draftState, "Saved", app.me?.name ? ` by ${app.me.name}` : "", ", ", time(new Date().toISOString()));
       renderDirty();
       if (status === 422) {
-        if (!quiet) app.notify(`Draft saved with ${problems.length} problem${problems.length === 1 ? "" : "s"}: fix ${problems.length === 1 ? "it" : "them"} before publishing.`);
+        if (!quiet) app.notify(`Draft saved with ${problems.length} problem${problems.length === 1 ? "" : "s"}: fix ${problems.length === 1 ? "it" : "them"} before publishing.`, { warn: true });
       } else if (!quiet) {
         app.notify("Draft saved.");
       }
@@ -266,6 +267,9 @@ export function createEditorScreen(app) {
   function openPublish() {
     if (!loaded) return;
     fill(publishBase, app.base === null ? "This is the first publish." : ["Based on live revision ", String(app.base), ".", dirty() ? " Your unsaved changes are saved first." : ""]);
+    if (lastProblems.length) {
+      fill(publishBase, publishBase.textContent, " ", h("strong", { class: "form-error" }, `The draft has ${lastProblems.length} problem${lastProblems.length === 1 ? "" : "s"} (listed under the editor): the publish will be refused until they are fixed.`));
+    }
     publishDialog.open();
     publishMessage.focus();
   }
@@ -327,6 +331,14 @@ export function createEditorScreen(app) {
       app.fail(e);
     }
   }
+
+  // Ctrl/Cmd+S anywhere on this screen (inside the editor its own keymap answers first).
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && !e.altKey && e.key.toLowerCase() === "s" && !e.defaultPrevented && !el.hidden && loaded) {
+      e.preventDefault();
+      save();
+    }
+  });
 
   return {
     title: "Editor",

@@ -137,7 +137,7 @@ export function createHistory(app) {
         h("th", { scope: "row" }, "Draft"),
         h("td", {}, time(draft.time)),
         h("td", {}, draft.author || ""),
-        h("td", { class: "muted" }, "not published"),
+        h("td", { class: "muted", "data-testid": "draft-same" }, draftSame()),
         h("td", {}, kb(new TextEncoder().encode(draft.document).length)),
         h("td", {}, ""),
       ));
@@ -154,10 +154,16 @@ export function createHistory(app) {
         h("td", {}, kb(r.size)),
         h("td", {}, live
           ? h("span", { class: "muted" }, "on the site")
-          : h("button", { type: "button", name: "rollback", "data-revision": String(r.number), "aria-label": `Roll back to revision ${r.number}`, onclick: () => openRollback(r) }, "Roll back to this")),
+          : h("button", { type: "button", name: "rollback", "data-revision": String(r.number), "aria-label": `Roll back to this: revision ${r.number}`, onclick: () => openRollback(r) }, "Roll back to this")),
       ));
     }
     fill(list, rows.length ? rows : h("tr", {}, h("td", { colspan: 8, class: "muted" }, "Nothing has been published yet.")));
+  }
+
+  function draftSame() {
+    const match = revisions.find((r) => documents.get(r.number) === draft.document);
+    if (match && match.number === revisions[0]?.number) return "not changed since the live revision";
+    return match ? `the same as revision ${match.number}, not published` : "not published";
   }
 
   async function textOf(which) {
@@ -217,6 +223,11 @@ export function createHistory(app) {
       gutter: true,
       collapseUnchanged: { margin: 3, minSize: 6 },
     });
+    // The two sides are read-only (not focusable): the scrolling box takes the focus instead,
+    // so the diff scrolls with the keyboard.
+    merge.dom.tabIndex = 0;
+    merge.dom.setAttribute("role", "region");
+    merge.dom.setAttribute("aria-label", "Differences: side A on the left, side B on the right");
   }
 
   async function enter() {
@@ -224,6 +235,7 @@ export function createHistory(app) {
     revisions = Array.isArray(list.data?.revisions) ? list.data.revisions : [];
     head = revisions[0]?.number ?? null;
     draft = d.status === 404 ? null : d.data;
+    if (draft && head !== null) await textOf(String(head)).catch(() => null);
     render();
     await showDiff();
   }

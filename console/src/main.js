@@ -33,9 +33,10 @@ const info = h("div", { id: "notice", class: "notice", role: "status", "aria-liv
 const error = h("div", { id: "error", class: "notice notice-error", role: "alert", "data-testid": "error", hidden: true });
 
 let infoTimer;
-/** A short success message (kept for 8 s). */
-function notify(text) {
+/** A short message (kept for 8 s); `warn` for "done, but look": saved with problems. */
+function notify(text, { warn = false } = {}) {
   fill(info, text);
+  info.className = warn ? "notice notice-warn" : "notice";
   clearTimeout(infoTimer);
   infoTimer = setTimeout(() => fill(info), 8000);
 }

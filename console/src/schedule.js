@@ -16,12 +16,15 @@ export function toLocalInput(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-function zoneName() {
-  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
-  const minutes = -new Date().getTimezoneOffset();
-  const sign = minutes < 0 ? "-" : "+";
+/** "UTC+02:00": the browser's offset from UTC at that moment (it changes with summer time). */
+export function offsetAt(d) {
+  const minutes = -d.getTimezoneOffset();
   const abs = Math.abs(minutes);
-  return `${zone}, UTC${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  return `UTC${minutes < 0 ? "-" : "+"}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}
+
+function zoneName() {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
 }
 
 export function createSchedule(app) {
@@ -36,7 +39,7 @@ export function createSchedule(app) {
     h("h2", { id: "schedule-form-title" }, "Publish the draft later"),
     h("p", { class: "hint" }, "At that moment the draft, as it is saved then, is published like any publish (if it has problems then, nothing is published)."),
     unsaved,
-    h("label", { for: "schedule-at" }, "When ", h("span", { class: "hint", "data-testid": "schedule-zone" }, `(${zoneName()})`)),
+    h("label", { for: "schedule-at" }, "When ", h("span", { class: "hint", "data-testid": "schedule-zone" }, `(your time: ${zoneName()})`)),
     at,
     utc,
     h("label", { for: "schedule-message" }, "Message (for History and the audit log)"),
@@ -53,7 +56,7 @@ export function createSchedule(app) {
 
   at.addEventListener("input", () => {
     const v = localToUtc(at.value);
-    fill(utc, v ? `That is ${v} (UTC).` : "");
+    fill(utc, v ? `That is ${v} (UTC; ${zoneName()} is ${offsetAt(new Date(v))} then).` : "");
   });
 
   function render(s) {

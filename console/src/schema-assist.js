@@ -261,11 +261,8 @@ function variationIds(tree, text, experimentPath) {
 export function completionsAt(root, tree, text, pos, explicit = false) {
   const ctx = cursorContext(tree, text, pos);
   if (!ctx) return null;
-  if (!explicit && ctx.from === ctx.to && !ctx.quoted) {
-    // Opening an empty spot only on request (Ctrl-Space) or right after "{", "," or "[".
-    const c = prevChar(text, pos);
-    if (!["{", ",", "[", ":"].includes(c)) return null;
-  }
+  // While typing, only once a word or a quote is started; an empty spot on request (Ctrl-Space).
+  if (!explicit && ctx.from === ctx.to && !ctx.quoted) return null;
   const options = [];
   if (ctx.kind === "key") {
     for (const k of keysFor(root, ctx.path, ctx.existing, ctx.typing)) {

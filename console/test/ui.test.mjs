@@ -11,7 +11,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
@@ -21,6 +22,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
 const SHOTS = process.env.SCREENSHOTS || "";
 const ZONE = "Europe/Berlin";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let browser;
 
@@ -58,8 +61,21 @@ async function open(server) {
   return { context, page, errors, calls };
 }
 
+/** A screenshot (with SCREENSHOTS=dir) and the accessibility checks, for one screen. */
 async function shot(page, name) {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await accessible(page, name);
+}
+
+/** axe-core's WCAG checks on what is on screen now: no serious or critical violation. */
+async function accessible(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `accessibility problems on ${where}`);
 }
 
 async function signIn(page, name = "Mara Marketer") {
@@ -157,7 +173,6 @@ test("a marketer's day in the console", async (t) => {
       assert.ok(marks.includes('"set_txt"'), `a mark on "set_txt"; marks: ${JSON.stringify(marks)}`);
       const line = await page.locator("[data-testid=editor] .cm-line", { has: page.locator(".cm-lintRange-error") }).first().textContent();
       assert.match(line, /"set_txt": "<strong>Black Friday/);
-      await shot(page, "03-editor-problem");
     });
 
     await t.test("Ctrl+S saves it as a draft with problems", async () => {
@@ -172,6 +187,8 @@ test("a marketer's day in the console", async (t) => {
       await page.locator('[data-testid=problems] li[data-path="$.rules[0].actions[0].set_txt"] button').click();
       const selected = await page.evaluate(() => getSelection().toString());
       assert.equal(selected, '"set_txt"', "the editor selects the mistaken key");
+      await page.mouse.move(5, 5);
+      await shot(page, "03-editor-problem");
       await page.keyboard.insertText('"set_html"');
       await page.locator("[data-testid=problems-state]").filter({ hasText: "No problems" }).waitFor();
       assert.equal(await page.locator("[data-testid=problems] li").count(), 0);
