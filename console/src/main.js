@@ -98,6 +98,8 @@ const signinScreen = h("section", { id: "signin", class: "signin", "data-testid"
 
 function showSignIn(message) {
   app.signedIn = false;
+  // An open dialog (publish, rollback) would sit over the sign-in form: close it; its text stays.
+  for (const d of document.querySelectorAll("dialog[open]")) d.close();
   if (!signinScreen.hidden) return;
   header.hidden = true;
   main.hidden = true;
@@ -148,6 +150,7 @@ async function refreshStatus() {
     renderStatus();
   } catch (e) {
     if (e.status === 401) return;
+    shownStatus = "";
     fill(liveBadge, "Live: unknown");
     liveBadge.title = e.message;
   }
@@ -155,8 +158,13 @@ async function refreshStatus() {
   statusTimer = setTimeout(() => { if (document.visibilityState === "visible") refreshStatus(); else statusTimer = setTimeout(refreshStatus, again); }, again);
 }
 
+let shownStatus = "";
 function renderStatus() {
   const s = app.status || {};
+  // Only touch the (aria-live) badge when something changed, so polling announces nothing.
+  const key = JSON.stringify([s.live, s.serving, s.propagating]);
+  if (key === shownStatus) return;
+  shownStatus = key;
   liveBadge.dataset.revision = s.live ?? "";
   liveBadge.dataset.propagating = s.propagating ? "true" : "false";
   if (s.live === null || s.live === undefined) {

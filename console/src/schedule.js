@@ -1,7 +1,7 @@
 // Schedule: publish the draft (as it is then) at a chosen local time; show or cancel the pending one.
 
 import { del, get, post } from "./api.js";
-import { fill, h, time } from "./dom.js";
+import { fill, formatLocal, h, time } from "./dom.js";
 
 /** "2026-12-01T10:30" in the browser's zone → "2026-12-01T09:30:00Z" (RFC 3339, UTC). */
 export function localToUtc(value) {
@@ -85,7 +85,7 @@ export function createSchedule(app) {
       const { data } = await post("schedule", { at: when, message: message.value.trim(), base });
       render(data?.scheduled ?? null);
       message.value = "";
-      app.notify(`Scheduled: the draft will be published at ${new Date(when).toLocaleString()}.`);
+      app.notify(`Scheduled: the draft will be published at ${formatLocal(new Date(when))}.`);
     } catch (e) {
       fill(formError, e.message);
     } finally {

@@ -357,6 +357,21 @@ test("a marketer's day in the console", async (t) => {
       assert.equal(await page.locator("[data-testid=editor]").isVisible(), true);
       await page.locator("button[name=save]").click();
       await notice(page, "Draft saved.");
+      // With the publish dialog open: it closes for the sign-in, and the message is still there after.
+      server.state.sessions.clear();
+      await page.locator("button[name=publish]").click();
+      await page.locator("#publish-message").fill("Back to the demo rules");
+      await page.locator("button[name=publish-confirm]").click();
+      await page.locator("#signin-token").waitFor();
+      assert.equal(await page.locator("[data-testid=publish-dialog]").isVisible(), false);
+      await signIn(page);
+      await page.locator("button[name=publish]").click();
+      assert.equal(await page.locator("#publish-message").inputValue(), "Back to the demo rules");
+      await page.keyboard.press("Escape");
+      await page.locator("[data-testid=publish-dialog]").waitFor({ state: "hidden" });
+      await page.locator("button[name=publish]").click();
+      await page.locator("button[name=publish-confirm]").click();
+      await notice(page, "Published revision 6");
     });
 
     await t.test("sign out", async () => {
@@ -397,6 +412,13 @@ test("behind Cloudflare Access the console opens without a sign-in", async () =>
     assert.equal(await page.locator("#signin").isVisible(), false);
     assert.equal(await page.locator("button[name=signout]").isVisible(), false, "Access signs out, not the console");
     await page.locator("[data-testid=overview-rules] tr[data-id=black-friday-bar]").waitFor();
+    // The keyboard alone: Tab to the History link, Enter, and the focus lands on the screen's title.
+    for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement?.id)) !== "nav-history"; i++) await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "nav-history");
+    await shot(page, "12-keyboard-focus");
+    await page.keyboard.press("Enter");
+    await page.locator("[data-testid=history] tr[data-revision='1']").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "history-title");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
