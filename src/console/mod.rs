@@ -7,3 +7,4 @@
 //! (`src/edge/console/`) does the KV, D1, Durable Object and WebCrypto work around these.
 
 pub mod revision;
+pub mod summary;
