@@ -8,4 +8,5 @@
 
 pub mod auth;
 pub mod revision;
+pub mod session;
 pub mod summary;
