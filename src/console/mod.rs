@@ -10,3 +10,4 @@ pub mod auth;
 pub mod revision;
 pub mod session;
 pub mod summary;
+pub mod throttle;
