@@ -6,6 +6,7 @@
 //! Nothing here does I/O: time comes in as Unix seconds and secrets as bytes, and the edge layer
 //! (`src/edge/console/`) does the KV, D1, Durable Object and WebCrypto work around these.
 
+pub mod access;
 pub mod auth;
 pub mod csrf;
 pub mod revision;
