@@ -7,6 +7,7 @@
 //! (`src/edge/console/`) does the KV, D1, Durable Object and WebCrypto work around these.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod csrf;
 pub mod revision;
