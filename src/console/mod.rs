@@ -10,6 +10,7 @@ pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod csrf;
+pub mod problems;
 pub mod revision;
 pub mod session;
 pub mod summary;
