@@ -35,9 +35,10 @@ pub const KEYS_MAX_AGE_SECS: u64 = 60 * 60;
 /// Past their max age, keys still serve this long after they were fetched while fetching fails.
 pub const KEYS_MAX_STALE_SECS: u64 = 24 * 60 * 60;
 
-/// Fetches happen at most once per this many seconds (an unknown `kid` cannot make every
-/// request fetch).
-pub const MIN_REFETCH_SECS: u64 = 60;
+/// Fetches happen at most once per this many seconds, so tokens naming made-up `kid`s cannot
+/// make every request fetch; short, so a token signed with a newly rotated key is refused for
+/// at most this long.
+pub const MIN_REFETCH_SECS: u64 = 5;
 
 /// The only signature algorithm accepted: what Cloudflare Access signs with.
 const ALGORITHM: &str = "RS256";
@@ -451,20 +452,49 @@ pub enum KeyLookup {
     },
 }
 
-/// The team's keys kept per isolate, and the policy of when to fetch them: when there are
-/// none, when they are over [`KEYS_MAX_AGE_SECS`] old, or when a token names an unknown `kid`,
-/// and never more than once per [`MIN_REFETCH_SECS`]. Stale keys keep serving, up to
-/// [`KEYS_MAX_STALE_SECS`], while fetches fail.
+/// When [`KeyCache`] fetches the keys again, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyPolicy {
+    /// Keys this old are fetched again ([`KEYS_MAX_AGE_SECS`] by default).
+    pub max_age: u64,
+    /// Keys this old are no longer used, even while fetching fails ([`KEYS_MAX_STALE_SECS`]).
+    pub max_stale: u64,
+    /// The least time between two fetches ([`MIN_REFETCH_SECS`]).
+    pub min_refetch: u64,
+}
+
+impl Default for KeyPolicy {
+    fn default() -> Self {
+        Self {
+            max_age: KEYS_MAX_AGE_SECS,
+            max_stale: KEYS_MAX_STALE_SECS,
+            min_refetch: MIN_REFETCH_SECS,
+        }
+    }
+}
+
+/// The team's keys kept per isolate, and when to fetch them: when there are none, when they
+/// are over `max_age` old, or when a token names an unknown `kid`, and never more than once
+/// per `min_refetch`. Past `max_age`, keys keep serving, up to `max_stale`, while fetches fail.
 #[derive(Debug, Clone, Default)]
 pub struct KeyCache {
+    policy: KeyPolicy,
     keys: Option<(Jwks, u64)>,
     last_attempt: Option<u64>,
 }
 
 impl KeyCache {
-    /// An empty cache: the first lookup says to fetch.
+    /// An empty cache with the default [`KeyPolicy`]: the first lookup says to fetch.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty cache with this policy.
+    pub fn with_policy(policy: KeyPolicy) -> Self {
+        Self {
+            policy,
+            ..Self::default()
+        }
     }
 
     /// What to do for a token signed by `kid` at `now` (Unix seconds); a `Fetch` answer
@@ -479,17 +509,18 @@ impl KeyCache {
             .as_ref()
             .and_then(|(jwks, _)| jwks.key(kid))
             .cloned();
-        let fresh = age.is_some_and(|age| age < KEYS_MAX_AGE_SECS);
-        let usable = age.is_some_and(|age| age < KEYS_MAX_STALE_SECS);
+        let policy = self.policy;
+        let fresh = age.is_some_and(|age| age < policy.max_age);
+        let usable = age.is_some_and(|age| age < policy.max_stale);
         if let (true, Some(key)) = (fresh, &known) {
             return KeyLookup::Found(key.clone());
         }
         let since_attempt = self.last_attempt.map(|at| now.saturating_sub(at));
-        if since_attempt.is_none_or(|since| since >= MIN_REFETCH_SECS) {
+        if since_attempt.is_none_or(|since| since >= policy.min_refetch) {
             self.last_attempt = Some(now);
             return KeyLookup::Fetch;
         }
-        let retry_after = MIN_REFETCH_SECS - since_attempt.unwrap_or(0);
+        let retry_after = policy.min_refetch - since_attempt.unwrap_or(0);
         match known {
             Some(key) if usable => KeyLookup::Found(key),
             _ if fresh => KeyLookup::Unknown { retry_after },
@@ -1211,9 +1242,9 @@ mod tests {
         cache.store(one_key("k1"), NOW);
         // Within the interval of the last fetch: refused without fetching.
         assert_eq!(
-            cache.lookup("k2", NOW + 10),
+            cache.lookup("k2", NOW + 2),
             KeyLookup::Unknown {
-                retry_after: MIN_REFETCH_SECS - 10
+                retry_after: MIN_REFETCH_SECS - 2
             }
         );
         // After it: one fetch (keys rotated?), then refusals again.
@@ -1264,6 +1295,29 @@ mod tests {
                 retry_after: MIN_REFETCH_SECS
             }
         );
+    }
+
+    #[test]
+    fn the_policy_can_be_changed() {
+        let policy = KeyPolicy {
+            max_age: 10,
+            max_stale: 20,
+            min_refetch: 60,
+        };
+        let mut cache = KeyCache::with_policy(policy);
+        assert_eq!(cache.lookup("k1", NOW), KeyLookup::Fetch);
+        cache.store(one_key("k1"), NOW);
+        assert_eq!(
+            cache.lookup("k2", NOW + 30),
+            KeyLookup::Unavailable { retry_after: 30 }
+        );
+        assert_eq!(
+            cache.lookup("k1", NOW + 15),
+            found("k1"),
+            "stale, within max_stale"
+        );
+        assert_eq!(cache.lookup("k1", NOW + 60), KeyLookup::Fetch);
+        assert_eq!(KeyCache::new().policy, KeyPolicy::default());
     }
 
     #[test]
