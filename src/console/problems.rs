@@ -14,12 +14,20 @@ use crate::document::{RulesError, compile};
 pub fn document_problems(text: &str) -> Vec<Problem> {
     match compile(text) {
         Ok(compiled) => compiled.problems,
-        Err(RulesError::Document(problems)) => problems,
-        Err(RulesError::Json {
+        Err(error) => rules_error_problems(&error),
+    }
+}
+
+/// The problems of a document `compile` refused: its own list, or for text that is not JSON
+/// one problem at `$` with the line and column.
+pub fn rules_error_problems(error: &RulesError) -> Vec<Problem> {
+    match error {
+        RulesError::Document(problems) => problems.clone(),
+        RulesError::Json {
             message,
             line,
             column,
-        }) => vec![Problem::new(
+        } => vec![Problem::new(
             JsonPath::root(),
             format!("not valid JSON: {message} (line {line}, column {column})"),
         )],
@@ -68,6 +76,18 @@ mod tests {
         let empty = document_problems("");
         assert_eq!(empty.len(), 1);
         assert!(empty[0].message.contains("line 1"), "{}", empty[0].message);
+    }
+
+    #[test]
+    fn a_compile_error_converts_the_same_way() {
+        for text in ["{", "[]", r#"{"rules": 1}"#] {
+            let from_error = match compile(text) {
+                Err(error) => rules_error_problems(&error),
+                Ok(_) => Vec::new(),
+            };
+            assert!(!from_error.is_empty(), "{text}");
+            assert_eq!(from_error, document_problems(text), "{text}");
+        }
     }
 
     #[test]
