@@ -1,0 +1,427 @@
+// The console in Chromium against the mock API (console/dev-server.mjs), as a marketer uses it:
+// sign in, make a mistake in the draft and see it inline and in the problems list, fix it, save,
+// preview, publish (and survive someone else publishing first), compare revisions, roll back,
+// schedule and cancel, read the audit log.
+//
+//   node --test console/test/            (builds the console first)
+//   SCREENSHOTS=/tmp/shots node --test console/test/ui.test.mjs   also saves a PNG per screen
+//
+// Needs /usr/bin/chromium (Debian's package) and playwright-core (npm ci).
+
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { startDevServer } from "../dev-server.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = process.env.SCREENSHOTS || "";
+const ZONE = "Europe/Berlin";
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let browser;
+
+before(() => {
+  assert.ok(existsSync(CHROMIUM), "Chromium is missing: apt-get install chromium");
+  execFileSync(process.execPath, [join(ROOT, "scripts", "build-console.mjs")], { stdio: ["ignore", "ignore", "inherit"] });
+  if (SHOTS) mkdirSync(SHOTS, { recursive: true });
+});
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** A fresh browser profile on a laptop-sized screen, recording errors and API calls. */
+async function open(server) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 820 }, timezoneId: ZONE, locale: "en-GB" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors = [];
+  const calls = [];
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    // The browser logs every 4xx answer; the 401s and 404s here are expected API answers.
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  page.on("request", (r) => { if (r.url().includes("/api/")) calls.push(new URL(r.url()).pathname); });
+  await page.goto(server.consoleUrl);
+  return { context, page, errors, calls };
+}
+
+/** A screenshot (with SCREENSHOTS=dir) and the accessibility checks, for one screen. */
+async function shot(page, name) {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  await accessible(page, name);
+}
+
+/** axe-core's WCAG checks on what is on screen now: no serious or critical violation. */
+async function accessible(page, where) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad, [], `accessibility problems on ${where}`);
+}
+
+async function signIn(page, name = "Mara Marketer") {
+  await page.locator("#signin-token").fill("dev");
+  await page.locator("#signin-name").fill(name);
+  await page.locator("button[name=signin]").click();
+  await page.locator("[data-testid=me]").filter({ hasText: name }).waitFor();
+}
+
+/** Replaces the editor's whole text the way a paste would. */
+async function replaceText(page, text) {
+  await page.locator("[data-testid=editor] .cm-content").click();
+  await page.keyboard.press("ControlOrMeta+a");
+  await page.keyboard.insertText(text);
+  await page.keyboard.press("Escape"); // close a completion popup, if one opened
+}
+
+/** Moves the mouse over the first occurrence of `text` in the editor (for hover help). */
+async function hoverText(page, text) {
+  const point = await page.evaluate((needle) => {
+    const root = document.querySelector("[data-testid=editor] .cm-content");
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const i = node.textContent.indexOf(needle);
+      if (i < 0) continue;
+      const range = document.createRange();
+      range.setStart(node, i + 1);
+      range.setEnd(node, i + needle.length - 1);
+      const r = range.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+    }
+    return null;
+  }, text);
+  assert.ok(point, `${text} is in the editor`);
+  await page.mouse.move(point.x - 3, point.y);
+  await page.mouse.move(point.x, point.y);
+}
+
+async function editorText(page) {
+  return page.evaluate(() => [...document.querySelectorAll("[data-testid=editor] .cm-line")].map((l) => l.textContent).join("\n"));
+}
+
+function notice(page, pattern) {
+  return page.locator("[data-testid=notice]").filter({ hasText: pattern }).waitFor();
+}
+
+function pad(n) {
+  return String(n).padStart(2, "0");
+}
+
+test("a marketer's day in the console", async (t) => {
+  const server = await startDevServer({ port: 0, propagationMs: 1500 });
+  const { context, page, errors } = await open(server);
+  const seed = server.state.revisions[0].document;
+  try {
+    await t.test("the console asks to sign in, refuses a wrong token, then signs in with the keyboard", async () => {
+      await page.locator("#signin-token").waitFor();
+      assert.equal(await page.locator("header.top").isVisible(), false, "nothing but the sign-in form before signing in");
+      await shot(page, "01-signin");
+      await page.locator("#signin-token").fill("wrong");
+      await page.locator("#signin-name").fill("Mara Marketer");
+      await page.locator("button[name=signin]").click();
+      await page.locator("[data-testid=signin-error]").filter({ hasText: "wrong token" }).waitFor();
+      await page.locator("#signin-token").fill("");
+      await page.locator("#signin-token").focus();
+      await page.keyboard.type("dev");
+      await page.keyboard.press("Tab");
+      assert.equal(await page.evaluate(() => document.activeElement.id), "signin-name");
+      await page.keyboard.press("Enter");
+      await page.locator("[data-testid=me]").filter({ hasText: "Mara Marketer" }).waitFor();
+    });
+
+    await t.test("the overview lists the rules and the live revision", async () => {
+      await page.locator("[data-testid=overview-rules] tr[data-id=black-friday-bar]").waitFor();
+      assert.equal(await page.locator("[data-testid=overview-rules] tbody tr").count(), 6);
+      await page.locator("[data-testid=live-revision][data-revision='1']").waitFor();
+      await shot(page, "02-overview");
+    });
+
+    const mistaken = seed.replace('"set_html"', '"set_txt"').replace("30% off all trail shoes", "40% off all trail shoes");
+    assert.notEqual(mistaken, seed);
+
+    await t.test("a mistake shows inline at its key and in the problems list", async () => {
+      await page.locator("#nav-editor").click();
+      await page.locator("[data-testid=editor] .cm-content").waitFor();
+      await page.locator("[data-testid=draft-state]").filter({ hasText: "No draft yet" }).waitFor();
+      assert.match(await editorText(page), /black-friday-bar/);
+      await replaceText(page, mistaken);
+      const problem = page.locator('[data-testid=problems] li[data-path="$.rules[0].actions[0].set_txt"]');
+      await problem.waitFor();
+      assert.match(await problem.textContent(), /unknown field "set_txt"/);
+      assert.equal(await page.locator("[data-testid=problems] li").count(), 2, "the unknown field and the missing operation");
+      // Inline: a lint mark whose text is exactly the mistaken key, on the line that holds it.
+      const marks = await page.locator("[data-testid=editor] .cm-lintRange-error").evaluateAll((els) => els.map((e) => e.textContent));
+      assert.ok(marks.includes('"set_txt"'), `a mark on "set_txt"; marks: ${JSON.stringify(marks)}`);
+      const line = await page.locator("[data-testid=editor] .cm-line", { has: page.locator(".cm-lintRange-error") }).first().textContent();
+      assert.match(line, /"set_txt": "<strong>Black Friday/);
+    });
+
+    await t.test("Ctrl+S saves it as a draft with problems", async () => {
+      await page.locator("[data-testid=editor] .cm-content").click();
+      await page.keyboard.press("ControlOrMeta+s");
+      await notice(page, /saved with 2 problems/);
+      assert.match(server.state.draft.document, /"set_txt"/);
+      assert.equal(server.state.draft.author, "Mara Marketer");
+    });
+
+    await t.test("the problem's path jumps to it; fixing it clears the problems", async () => {
+      await page.locator('[data-testid=problems] li[data-path="$.rules[0].actions[0].set_txt"] button').click();
+      const selected = await page.evaluate(() => getSelection().toString());
+      assert.equal(selected, '"set_txt"', "the editor selects the mistaken key");
+      await page.mouse.move(5, 5);
+      await shot(page, "03-editor-problem");
+      await page.keyboard.insertText('"set_html"');
+      await page.locator("[data-testid=problems-state]").filter({ hasText: "No problems" }).waitFor();
+      assert.equal(await page.locator("[data-testid=problems] li").count(), 0);
+      await page.locator("[data-testid=editor] .cm-lintRange-error").first().waitFor({ state: "detached" });
+      await page.locator("button[name=save]").click();
+      await notice(page, "Draft saved.");
+      assert.equal(server.state.draft.document, seed.replace("30% off all trail shoes", "40% off all trail shoes"));
+    });
+
+    await t.test("autocompletion offers the schema's keys and actions, hover explains a field", async () => {
+      // A new element in the first rule's list of actions: one template per kind of action.
+      await page.locator("[data-testid=editor] .cm-line", { hasText: "40% off all trail shoes" }).click();
+      await page.keyboard.press("End");
+      await page.keyboard.type(", ");
+      await page.keyboard.press("Control+Space");
+      await page.locator(".cm-tooltip-autocomplete li", { hasText: "select + set_text" }).waitFor();
+      const labels = await page.locator(".cm-tooltip-autocomplete li .cm-completionLabel").allTextContents();
+      assert.ok(labels.includes("inject_head") && labels.includes("select + set_html"), JSON.stringify(labels));
+      await page.keyboard.press("Escape");
+      await page.keyboard.press("Backspace");
+      await page.keyboard.press("Backspace");
+      // A new key in the first rule, right after its "id".
+      await page.locator("[data-testid=editor] .cm-line", { hasText: '"id": "black-friday-bar",' }).click();
+      await page.keyboard.press("End");
+      await page.keyboard.press("Enter");
+      await page.keyboard.type("desc");
+      await page.locator(".cm-tooltip-autocomplete li", { hasText: "description" }).waitFor();
+      await shot(page, "04-editor-completion");
+      await page.keyboard.press("Enter");
+      await page.keyboard.type("Black Friday bar, everywhere");
+      await page.keyboard.press("End");
+      await page.keyboard.type(",");
+      assert.match(await editorText(page), /"description": "Black Friday bar, everywhere",/);
+      await page.locator("[data-testid=problems-state]").filter({ hasText: "No problems" }).waitFor();
+      // Hover on the first rule's "pages".
+      await hoverText(page, '"pages"');
+      const tip = page.locator(".veneer-hover");
+      await tip.waitFor();
+      assert.match(await tip.textContent(), /\$\.rules\[0\]\.pages.*paths it applies to/);
+      await shot(page, "05-editor-hover");
+      await page.mouse.move(5, 5);
+      await page.locator("button[name=save]").click();
+      await notice(page, "Draft saved.");
+    });
+
+    await t.test("Preview on the site opens the live site with the draft in a new tab", async () => {
+      const [popup] = await Promise.all([context.waitForEvent("page"), page.locator("button[name=preview]").click()]);
+      await popup.waitForURL(/veneer_preview=/);
+      await popup.locator("[data-testid=preview-badge]").waitFor();
+      await popup.close();
+      await page.locator("[data-testid=preview-link] a").waitFor();
+    });
+
+    await t.test("publish with a message makes revision 2 live", async () => {
+      await page.locator("button[name=publish]").click();
+      await page.locator("#publish-message").waitFor();
+      await page.locator("#publish-message").fill("Black Friday: 40% off");
+      await shot(page, "06-publish-dialog");
+      await page.locator("button[name=publish-confirm]").click();
+      await notice(page, "Published revision 2");
+      await page.locator("[data-testid=live-revision][data-revision='2']").waitFor();
+      assert.equal(server.state.revisions.length, 2);
+      assert.equal(server.state.revisions[1].meta.message, "Black Friday: 40% off");
+      assert.equal(server.state.revisions[1].meta.author, "Mara Marketer");
+      await page.locator("[data-testid=live-revision][data-propagating=false]").waitFor({ timeout: 15_000 });
+    });
+
+    await t.test("someone else publishing first: the publish is refused with who and what, reload, publish", async () => {
+      const rival = JSON.parse(server.state.revisions[1].document);
+      rival.rules.push({ id: "rival-rule", actions: [] });
+      server.publishAs("rival@shop.example", JSON.stringify(rival, null, 2), "Rival's rule");
+      const text = await editorText(page);
+      await replaceText(page, text.replace("40% off all trail shoes", "45% off all trail shoes"));
+      await page.locator("button[name=publish]").click();
+      await page.locator("#publish-message").fill("Black Friday: 45% off");
+      await page.locator("button[name=publish-confirm]").click();
+      const conflict = page.locator("[data-testid=conflict]");
+      await conflict.waitFor();
+      assert.match(await conflict.textContent(), /revision 3 by rival@shop\.example.*Rival's rule/s);
+      assert.match(await conflict.textContent(), /added rival-rule/);
+      await shot(page, "07-publish-conflict");
+      await conflict.locator("button[name=reload]").click();
+      await page.locator("[data-testid=publish-dialog-result]").filter({ hasText: "Now based on live revision 3" }).waitFor();
+      await page.locator("button[name=publish-confirm]").click();
+      await notice(page, "Published revision 4");
+      assert.match(server.state.revisions[3].document, /45% off/);
+    });
+
+    await t.test("History lists the revisions and diffs any two side by side", async () => {
+      await page.locator("#nav-history").click();
+      const history = page.locator("[data-testid=history]");
+      await history.locator("tr[data-revision='4']").waitFor();
+      assert.deepEqual(await history.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.revision)), ["draft", "4", "3", "2", "1"]);
+      await history.locator("input[name=diff-a][value='1']").check();
+      await history.locator("input[name=diff-b][value='2']").check();
+      const diff = page.locator("[data-testid=diff][data-a='1'][data-b='2']");
+      await diff.locator(".cm-mergeView").waitFor();
+      const changed = await diff.locator(".cm-merge-b .cm-changedLine").allTextContents();
+      assert.ok(changed.some((l) => l.includes("40% off all trail shoes")), `changed lines on side B: ${JSON.stringify(changed)}`);
+      const before = await diff.locator(".cm-merge-a .cm-changedLine").allTextContents();
+      assert.ok(before.some((l) => l.includes("30% off all trail shoes")));
+      await shot(page, "08-history-diff");
+    });
+
+    await t.test("Roll back to revision 1 publishes its content as revision 5", async () => {
+      await page.locator("[data-testid=history] tr[data-revision='1'] button[name=rollback]").click();
+      await page.locator("#rollback-message").waitFor();
+      assert.equal(await page.locator("#rollback-message").inputValue(), "Roll back to revision 1");
+      await shot(page, "09-rollback-dialog");
+      await page.locator("button[name=rollback-confirm]").click();
+      await notice(page, /revision 5 has the content of revision 1/);
+      await page.locator("[data-testid=history] tr[data-revision='5']").waitFor();
+      assert.equal(server.state.revisions[4].document, seed);
+      await page.locator("[data-testid=live-revision][data-revision='5']").waitFor();
+    });
+
+    await t.test("schedule a publish at a local time (sent as UTC), see it, cancel it", async () => {
+      await page.locator("#nav-schedule").click();
+      await page.locator("[data-testid=scheduled]").filter({ hasText: "Nothing is scheduled" }).waitFor();
+      const year = new Date().getFullYear() + 1;
+      await page.locator("#schedule-at").fill(`${year}-06-01T10:30`);
+      await page.locator("[data-testid=schedule-utc]").filter({ hasText: `${year}-06-01T08:30:00Z` }).waitFor();
+      await page.locator("#schedule-message").fill("Summer sale goes live");
+      await page.locator("button[name=schedule]").click();
+      await page.locator("[data-testid=scheduled]").filter({ hasText: "Summer sale goes live" }).waitFor();
+      assert.equal(server.state.scheduled.at, `${year}-06-01T08:30:00Z`, "10:30 in Berlin in summer is 08:30 UTC");
+      assert.equal(server.state.scheduled.base, 5);
+      await shot(page, "10-schedule");
+      await page.locator("button[name=unschedule]").click();
+      await page.locator("[data-testid=scheduled]").filter({ hasText: "Nothing is scheduled" }).waitFor();
+      assert.equal(server.state.scheduled, null);
+    });
+
+    await t.test("a time in the past is refused before it is sent", async () => {
+      await page.locator("#schedule-at").fill("2001-01-01T10:00");
+      await page.locator("#schedule-message").fill("Too late");
+      await page.locator("button[name=schedule]").click();
+      await page.locator("[data-testid=schedule-error]").filter({ hasText: "in the future" }).waitFor();
+      assert.equal(server.state.scheduled, null);
+    });
+
+    await t.test("the audit log shows every step, and exports CSV and JSON", async () => {
+      await page.locator("#nav-audit").click();
+      const audit = page.locator("[data-testid=audit]");
+      await audit.locator("tr[data-action=unschedule]").waitFor();
+      const actions = new Set(await audit.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.action)));
+      for (const a of ["sign_in_failed", "sign_in", "save", "publish", "rollback", "schedule", "unschedule"]) assert.ok(actions.has(a), `audit has ${a}`);
+      await shot(page, "11-audit");
+      const csvHref = await page.locator("[data-testid=audit-export-csv]").getAttribute("href");
+      assert.equal(csvHref, "/__veneer/api/audit?format=csv");
+      const csv = await page.request.get(new URL(csvHref, server.url).href);
+      assert.equal(csv.status(), 200);
+      assert.match(await csv.text(), /^time,who,action,revision,summary\r\n/);
+      const jsonHref = await page.locator("[data-testid=audit-export-json]").getAttribute("href");
+      const json = await (await page.request.get(new URL(jsonHref, server.url).href)).json();
+      assert.ok(json.entries.some((e) => e.action === "rollback" && e.revision === 5));
+    });
+
+    await t.test("an expired session brings back the sign-in screen, and the work goes on after it", async () => {
+      await page.locator("#nav-editor").click();
+      await replaceText(page, `${seed.trimEnd()}\n`);
+      server.state.sessions.clear();
+      await page.locator("button[name=save]").click();
+      await page.locator("#signin-token").waitFor();
+      await signIn(page);
+      assert.equal(await page.locator("[data-testid=editor]").isVisible(), true);
+      await page.locator("button[name=save]").click();
+      await notice(page, "Draft saved.");
+      // With the publish dialog open: it closes for the sign-in, and the message is still there after.
+      server.state.sessions.clear();
+      await page.locator("button[name=publish]").click();
+      await page.locator("#publish-message").fill("Back to the demo rules");
+      await page.locator("button[name=publish-confirm]").click();
+      await page.locator("#signin-token").waitFor();
+      assert.equal(await page.locator("[data-testid=publish-dialog]").isVisible(), false);
+      await signIn(page);
+      await page.locator("button[name=publish]").click();
+      assert.equal(await page.locator("#publish-message").inputValue(), "Back to the demo rules");
+      await page.keyboard.press("Escape");
+      await page.locator("[data-testid=publish-dialog]").waitFor({ state: "hidden" });
+      await page.locator("button[name=publish]").click();
+      await page.locator("button[name=publish-confirm]").click();
+      await notice(page, "Published revision 6");
+    });
+
+    await t.test("sign out", async () => {
+      await page.locator("button[name=signout]").click();
+      await page.locator("#signin-token").waitFor();
+    });
+
+    assert.deepEqual(errors, [], "no script errors or CSP violations");
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("another console prefix: pages and API calls follow it", async () => {
+  const server = await startDevServer({ port: 0, prefix: "/shop-admin/" });
+  const { context, page, errors, calls } = await open(server);
+  try {
+    await signIn(page);
+    await page.locator("[data-testid=overview-rules] tr[data-id=black-friday-bar]").waitFor();
+    await page.locator("#nav-audit").click();
+    await page.locator("[data-testid=audit] tr[data-action=sign_in]").waitFor();
+    assert.equal(await page.locator("[data-testid=audit-export-csv]").getAttribute("href"), "/shop-admin/api/audit?format=csv");
+    assert.ok(calls.length > 3);
+    assert.deepEqual(calls.filter((p) => !p.startsWith("/shop-admin/api/")), []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("behind Cloudflare Access the console opens without a sign-in", async () => {
+  const server = await startDevServer({ port: 0, access: true });
+  const { context, page, errors } = await open(server);
+  try {
+    await page.locator("[data-testid=me]").filter({ hasText: "ana@shop.example" }).waitFor();
+    assert.equal(await page.locator("#signin").isVisible(), false);
+    assert.equal(await page.locator("button[name=signout]").isVisible(), false, "Access signs out, not the console");
+    await page.locator("[data-testid=overview-rules] tr[data-id=black-friday-bar]").waitFor();
+    // The keyboard alone: Tab to the History link, Enter, and the focus lands on the screen's title.
+    for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement?.id)) !== "nav-history"; i++) await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "nav-history");
+    await shot(page, "12-keyboard-focus");
+    await page.keyboard.press("Enter");
+    await page.locator("[data-testid=history] tr[data-revision='1']").waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "history-title");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
