@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
-use super::standin::access::{
+use crate::console::access::{
     DEFAULT_LEEWAY_SECS, Jwk, Jwks, KeyCache, KeyLookup, certs_url, normalize_team_domain,
     parse_jwt, validate_claims,
 };

@@ -11,14 +11,14 @@ use worker::Env;
 use super::audit;
 use super::auth::{Person, person, sign_in};
 use super::publisher::{Command, ask};
-use super::standin::audit::{AuditAction, AuditFormat, audit_format, audit_limit, to_csv};
-use super::standin::csrf::check_mutation;
-use super::standin::problems::{document_problems, problems_json};
-use super::standin::revision::RevisionMeta;
-use super::standin::session::clear_session_cookie_header;
-use super::standin::summary::summarize;
 use super::store::{DraftMeta, Store};
 use super::{ConsoleSettings, Failure, console_headers};
+use crate::console::audit::{AuditAction, AuditFormat, audit_format, audit_limit, to_csv};
+use crate::console::csrf::check_mutation;
+use crate::console::problems::{document_problems, problems_json};
+use crate::console::revision::RevisionMeta;
+use crate::console::session::clear_session_cookie_header;
+use crate::console::summary::summarize;
 use crate::edge::config::Config;
 use crate::edge::rules_cache::{load_rules, serving_revision};
 use crate::edge::runtime::{header_map, js_message};
@@ -401,7 +401,7 @@ async fn revision(call: &Call<'_>, number: &str) -> Result<Reply, Failure> {
 
 async fn audit_log(call: &Call<'_>) -> Result<Reply, Failure> {
     let query = |name| param(&call.query, name);
-    let bad = |e: super::standin::audit::AuditQueryError| Failure::new(400, e.to_string());
+    let bad = |e: crate::console::audit::AuditQueryError| Failure::new(400, e.to_string());
     let format = audit_format(query("format").as_deref()).map_err(bad)?;
     let limit = audit_limit(query("limit").as_deref()).map_err(bad)?;
     let entries = audit::entries(call.env, limit).await?;

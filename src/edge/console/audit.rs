@@ -5,7 +5,7 @@ use wasm_bindgen::JsValue;
 use worker::Env;
 
 use super::Failure;
-use super::standin::audit::{AuditAction, AuditEntry, INSERT_SQL, SELECT_SQL};
+use crate::console::audit::{AuditAction, AuditEntry, INSERT_SQL, SELECT_SQL};
 use crate::edge::runtime::log_event;
 
 /// The D1 binding of the audit log.

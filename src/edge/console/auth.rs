@@ -9,14 +9,14 @@ use worker::Env;
 
 use super::access::verify;
 use super::audit;
-use super::standin::access::ACCESS_JWT_HEADER;
-use super::standin::audit::AuditAction;
-use super::standin::auth::{BEARER_NAME, admin_token_matches, bearer_token};
-use super::standin::session::{
+use super::{ConsoleSettings, Failure};
+use crate::console::access::ACCESS_JWT_HEADER;
+use crate::console::audit::AuditAction;
+use crate::console::auth::{BEARER_NAME, admin_token_matches, bearer_token};
+use crate::console::session::{
     SESSION_COOKIE, clean_name, make_session, session_cookie_header, verify_session,
 };
-use super::standin::throttle::SignInThrottle;
-use super::{ConsoleSettings, Failure};
+use crate::console::throttle::SignInThrottle;
 use crate::edge::runtime::log_event;
 use crate::request::cookie;
 

@@ -11,7 +11,6 @@ mod api;
 mod audit;
 mod auth;
 mod publisher;
-mod standin;
 mod store;
 mod ui;
 
@@ -26,8 +25,8 @@ use worker::Env;
 use super::config::Config;
 use super::origin::Strip;
 use super::runtime::{js_message, log_event};
+use crate::console::session::{SESSION_COOKIE, SESSION_TTL_SECS};
 use crate::request::without_cookie;
-use standin::session::{SESSION_COOKIE, SESSION_TTL_SECS};
 
 pub(super) use access::AccessSettings;
 

@@ -17,13 +17,13 @@ use worker::{DurableObject, Env, Method, Request, RequestInit, Response, State, 
 
 use super::Failure;
 use super::audit;
-use super::standin::audit::AuditAction;
-use super::standin::problems::{document_problems, problems_json};
-use super::standin::revision::{
+use super::store::Store;
+use crate::console::audit::AuditAction;
+use crate::console::problems::{document_problems, problems_json};
+use crate::console::revision::{
     RevisionError, RevisionMeta, check_base, clean_message, next_revision, rollback_message,
 };
-use super::standin::summary::summarize;
-use super::store::Store;
+use crate::console::summary::summarize;
 use crate::edge::config::config;
 use crate::edge::runtime::log_event;
 use crate::request::rfc3339_utc;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use worker::{Env, KvStore};
 
 use super::Failure;
-use super::standin::revision::{REVISION_PREFIX, RevisionMeta, revision_key};
+use crate::console::revision::{REVISION_PREFIX, RevisionMeta, revision_key};
 use crate::edge::config::Config;
 
 /// Who saved the draft, and when (RFC 3339).
