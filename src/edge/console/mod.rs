@@ -170,13 +170,13 @@ pub(super) fn serve(req: Request, env: Env, config: Rc<Config>, path: String) ->
     })
 }
 
-/// Headers every console answer carries: never cached, not sniffed, framed only by the shop.
+/// Headers every console answer carries: never cached, not sniffed, never framed.
 pub(super) fn console_headers(content_type: &str) -> Result<Headers, JsValue> {
     let headers = Headers::new()?;
     headers.set("content-type", content_type)?;
     headers.set("cache-control", "no-store")?;
     headers.set("x-content-type-options", "nosniff")?;
-    headers.set("x-frame-options", "SAMEORIGIN")?;
+    headers.set("x-frame-options", "DENY")?;
     headers.set("referrer-policy", "same-origin")?;
     Ok(headers)
 }

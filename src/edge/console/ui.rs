@@ -14,9 +14,12 @@ use crate::request::split_url;
 /// Where the files are in the assets directory, whatever the console's prefix.
 const ASSET_DIR: &str = "/__veneer";
 
-/// The UI's pages may load only what the worker serves (nothing from a CDN).
-const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
-                   connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'";
+/// The UI's pages load only what the worker serves (nothing from a CDN): the policy
+/// `console/README.md` says the UI works under, with inline styles allowed (CodeMirror injects
+/// `<style>` elements) instead of a per-response nonce.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+                   connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
 
 /// Headers of an asset response that are kept.
 const KEPT: [&str; 3] = ["content-type", "etag", "last-modified"];
