@@ -9,7 +9,7 @@ use web_sys::{Request, ResponseInit};
 use worker::Env;
 
 use super::audit;
-use super::auth::{Person, person, sign_in};
+use super::auth::{Person, person, sign_in, sign_in_needed};
 use super::publisher::{Command, ask};
 use super::store::{DraftMeta, Store};
 use super::{ConsoleSettings, Failure, console_headers};
@@ -124,6 +124,12 @@ async fn call(
         .map_err(|_| Failure::new(405, format!("{method:?} is not an HTTP method")))?;
     check_mutation(&verb, header("origin"), &origin, header("content-type"))
         .map_err(|e| Failure::new(403, e.to_string()))?;
+    let now_ms = js_sys::Date::now();
+    // Only a signed-in person's body is read (and the sign-in's own).
+    let who = match (method.as_str(), endpoint) {
+        ("POST" | "DELETE", "session") => None,
+        _ => Some(person(&headers, settings, env, now_ms).await?),
+    };
     let body = if matches!(method.as_str(), "POST" | "PUT" | "DELETE") {
         read_body(req, &headers).await?
     } else {
@@ -134,12 +140,13 @@ async fn call(
         config,
         origin,
         secure,
-        now_ms: js_sys::Date::now(),
+        now_ms,
         query: parts.query.unwrap_or_default().to_owned(),
         body,
     };
-    match (method.as_str(), endpoint) {
-        ("POST", "session") => {
+    match (method.as_str(), endpoint, who) {
+        (_, _, Some(who)) => route(&call, &who, method.as_str(), endpoint).await,
+        ("POST", "session", None) => {
             let (body, cookie) = sign_in(
                 &call.body,
                 &headers,
@@ -154,14 +161,11 @@ async fn call(
                 ..Reply::json(200, body)
             })
         }
-        ("DELETE", "session") => Ok(Reply {
+        ("DELETE", "session", None) => Ok(Reply {
             cookie: Some(clear_session_cookie_header(&settings.prefix, call.secure)),
             ..Reply::json(200, json!({}))
         }),
-        _ => {
-            let who = person(&headers, settings, env, call.now_ms).await?;
-            route(&call, &who, method.as_str(), endpoint).await
-        }
+        (_, _, None) => Err(sign_in_needed()),
     }
 }
 
