@@ -14,7 +14,7 @@ export WASM_BINDGEN_BIN := $(shell command -v wasm-bindgen 2>/dev/null || echo $
 export WASM_OPT_BIN := $(BIN)/wasm-opt
 export ESBUILD_BIN := $(BIN)/esbuild
 
-.PHONY: tools wasm dev test test-native test-edge lint
+.PHONY: tools wasm console dev test test-native test-edge test-console lint
 
 tools:
 	@scripts/install-tools.sh
@@ -23,11 +23,15 @@ tools:
 wasm: tools
 	worker-build --release
 
-dev: tools
+# The console's web UI (console/dist/__veneer/), bundled with esbuild; under a second.
+console: tools
+	npm run --silent build:console
+
+dev: tools console
 	@ADMIN_TOKEN="$(ADMIN_TOKEN)" scripts/dev.sh "$(PORT)" "$(ORIGIN)" "$(RULES)" "$(DEMO_PORT)"
 
 test: export VENEER_NEED_BROWSER := 1
-test: tools test-native wasm test-edge
+test: tools test-native wasm console test-edge test-console
 
 test-native:
 	cargo test --all-targets
@@ -35,6 +39,10 @@ test-native:
 
 test-edge:
 	node --test --test-concurrency=1 tests/edge/
+
+# The console UI in Chromium against its mock API (console/dev-server.mjs).
+test-console:
+	npm run --silent test:console
 
 lint:
 	cargo fmt --check
