@@ -5,7 +5,9 @@
 //   node bench/edge.mjs --quick    # short run (~2 minutes): 1 round of short cells; prints, writes nothing
 //
 // Options: --rounds N, --duration S (seconds per measured cell, at least), --out FILE (default
-// docs/benchmarks.md for a full run, "-" for none), --no-profile, --keep (keep the temp dir).
+// docs/benchmarks.md for a full run, "-" for none), --no-profile, --keep (keep the temp dir),
+// --console (Veneer runs with its console on, `VENEER_ADMIN_TOKEN` set, as a deployment with the
+// console does: shop pages then pay the console's prefix check).
 //
 // On one workerd binary (npm's, the one Miniflare runs), against one local origin (bench/origin.mjs,
 // pages of ~20 KB, ~200 KB and ~2 MB from bench/pages.mjs), it measures, interleaved and repeated:
@@ -53,6 +55,7 @@ const COLD_REPEATS = QUICK ? 2 : 3; // cold starts per configuration and round
 const PROFILE = !flag("--no-profile");
 const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
+const CONSOLE = flag("--console");
 const COMPATIBILITY_DATE = "2026-04-20"; // as tests/edge/harness.mjs
 const BROWSER_UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -255,7 +258,7 @@ function capnp(config, port, originUrl) {
         (name = "build/index_bg.wasm", wasm = embed "veneer/build/index_bg.wasm"),
       ],
       compatibilityDate = "${COMPATIBILITY_DATE}",
-      bindings = [${origin}, (name = "RULES", kvNamespace = "kv")],
+      bindings = [${origin}, (name = "RULES", kvNamespace = "kv")${CONSOLE ? ', (name = "VENEER_ADMIN_TOKEN", text = "bench")' : ""}],
     )`;
     extra = `
     (name = "kv", worker = (
