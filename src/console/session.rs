@@ -20,7 +20,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use sha2::Sha256;
 
-use crate::request::rfc3339_utc;
+use crate::request::{parse_canonical_u64, rfc3339_utc};
 
 /// The console session cookie's name.
 pub const SESSION_COOKIE: &str = "veneer_console";
@@ -240,15 +240,6 @@ fn session_mac(secret: &[u8], expires_at: u64, encoded_name: &str) -> Option<Hma
     mac.update(b"|");
     mac.update(encoded_name.as_bytes());
     Some(mac)
-}
-
-/// Decimal Unix seconds with one spelling (no sign, no leading zeros), as the preview token's.
-fn parse_canonical_u64(text: &str) -> Option<u64> {
-    let canonical = !text.is_empty()
-        && text.len() <= 20
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && (text == "0" || !text.starts_with('0'));
-    if canonical { text.parse().ok() } else { None }
 }
 
 #[cfg(test)]

@@ -16,5 +16,6 @@ pub(crate) use query::param;
 pub use session::{
     PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput, Session, SessionInput,
 };
+pub(crate) use signing::parse_canonical_u64;
 pub use signing::{make_preview_token, parse_duration, rfc3339_utc};
 pub use url::{UrlParts, decoded_path, split_url};

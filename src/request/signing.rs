@@ -386,7 +386,7 @@ fn parse_assignments_payload(payload: &str) -> Option<Vec<(String, String)>> {
 
 /// Parses decimal Unix seconds exactly as [`make_preview_token`] prints them, so each expiry has
 /// one spelling (no sign, no leading zeros) and an edited token cannot keep its signature.
-fn parse_canonical_u64(text: &str) -> Option<u64> {
+pub(crate) fn parse_canonical_u64(text: &str) -> Option<u64> {
     let canonical = !text.is_empty()
         && text.len() <= 20
         && text.bytes().all(|b| b.is_ascii_digit())
