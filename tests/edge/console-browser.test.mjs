@@ -157,13 +157,40 @@ test("a marketer signs in, fixes a mistake, previews, publishes, reads the diff 
     assert.equal(await promoBar(), "<strong>Black Friday:</strong> 40% off");
   });
 
+  await t.test("a publish is scheduled for a later time, shown as pending, and cancelled", async () => {
+    await page.locator("#nav-schedule").click();
+    await page.locator("[data-testid=scheduled]").filter({ hasText: "Nothing is scheduled" }).waitFor();
+    const year = new Date().getUTCFullYear() + 1;
+    await page.locator("#schedule-at").fill(`${year}-06-01T10:30`);
+    await page.locator("#schedule-message").fill("Summer sale goes live");
+    await page.locator("button[name=schedule]").click();
+    await page.locator("[data-testid=scheduled]").filter({ hasText: "Summer sale goes live" }).waitFor();
+    const api = await page.request.get(new URL("/__veneer/api/schedule", veneer.url).href);
+    const { scheduled } = await api.json();
+    assert.equal(scheduled.message, "Summer sale goes live");
+    assert.match(scheduled.at, new RegExp(`^${year}-06-01T`));
+    await page.locator("button[name=unschedule]").click();
+    await page.locator("[data-testid=scheduled]").filter({ hasText: "Nothing is scheduled" }).waitFor();
+    const after = await (await page.request.get(new URL("/__veneer/api/schedule", veneer.url).href)).json();
+    assert.equal(after.scheduled, null);
+  });
+
   await t.test("the audit log names the marketer for each step", async () => {
     await page.locator("#nav-audit").click();
     const audit = page.locator("[data-testid=audit]");
     await audit.locator("tr[data-action=publish]").first().waitFor();
     const actions = new Set(await audit.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.action)));
-    for (const a of ["sign_in_failed", "sign_in", "save", "publish", "rollback"]) assert.ok(actions.has(a), `audit has ${a}: ${[...actions]}`);
+    for (const a of ["sign_in_failed", "sign_in", "save", "publish", "rollback", "schedule", "unschedule"]) {
+      assert.ok(actions.has(a), `audit has ${a}: ${[...actions]}`);
+    }
     assert.match(await audit.locator("tr[data-action=publish]").first().textContent(), /Mara Marketer/);
+    // The export link downloads the same log as CSV, with the session the page has.
+    const href = await page.locator("[data-testid=audit-export-csv]").getAttribute("href");
+    const csv = await page.request.get(new URL(href, veneer.url).href);
+    assert.equal(csv.status(), 200);
+    const text = await csv.text();
+    assert.match(text, /^time,who,action,revision,summary\r\n/);
+    assert.match(text, /Mara Marketer,publish,/);
   });
 
   assert.deepEqual(errors, []);
