@@ -54,6 +54,23 @@ export default class extends WorkerEntrypoint {
     const spare = request.body ? request.clone() : request;
     // Route mode: should even the retry below throw, the runtime still sends the request on.
     if (!this.env.ORIGIN) this.ctx.passThroughOnException();
+    return this.guarded(request, "worker_crashed", () => fetch(originRequest(spare, this.env)));
+  }
+
+  /** A console request: the worker's answer, or a JSON 500 should it crash (never the origin). */
+  async console(request) {
+    return this.guarded(request, "console_crashed", () =>
+      Response.json(
+        { error: "the console crashed on this request; the worker's logs (console_crashed) say why" },
+        { status: 500, headers: { "cache-control": "no-store" } },
+      ));
+  }
+
+  /**
+   * The wasm worker's answer to `request`, or `fallback()`'s should it crash (a panic, or an
+   * instance that traps): one log line `event` says why.
+   */
+  async guarded(request, event, fallback) {
     let reject;
     const crashed = new Promise((_, r) => (reject = r));
     waiting.add(reject);
@@ -61,31 +78,12 @@ export default class extends WorkerEntrypoint {
       return await Promise.race([new Veneer(this.ctx, this.env).fetch(request), crashed]);
     } catch (error) {
       console.log(JSON.stringify({
-        veneer: "worker_crashed",
+        veneer: event,
         detail: String(error && error.message ? error.message : error),
         rules_version: null,
         path: new URL(request.url).pathname,
       }));
-      return fetch(originRequest(spare, this.env));
-    } finally {
-      waiting.delete(reject);
-    }
-  }
-
-  /** A console request: the worker's answer, or a JSON 500 should it crash (never the origin). */
-  async console(request) {
-    let reject;
-    const crashed = new Promise((_, r) => (reject = r));
-    waiting.add(reject);
-    try {
-      return await Promise.race([new Veneer(this.ctx, this.env).fetch(request), crashed]);
-    } catch (error) {
-      const detail = String(error && error.message ? error.message : error);
-      console.log(JSON.stringify({ veneer: "console_crashed", detail, rules_version: null, path: new URL(request.url).pathname }));
-      return Response.json(
-        { error: "the console crashed on this request; the worker's logs (console_crashed) say why" },
-        { status: 500, headers: { "cache-control": "no-store" } },
-      );
+      return fallback();
     } finally {
       waiting.delete(reject);
     }

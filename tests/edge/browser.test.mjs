@@ -4,9 +4,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { execFileSync } from "node:child_process";
-import { chromium } from "playwright-core";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { ROOT, startVeneer } from "./harness.mjs";
+import { ROOT, launchChromium, startVeneer } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const SECRET = "browser-test-secret";
@@ -31,11 +30,7 @@ before(async () => {
   shop = await startStorefront({ port: 0 });
   veneer = await startVeneer({ origin: shop.url, rules: JSON.stringify(RULES), vars: { VENEER_SECRET: SECRET }, listen: true });
   await veneer.kv.put("rules:draft", JSON.stringify({ ...RULES, rules: [{ id: "draft", actions: [{ select: ".promo-bar p", set_text: "Draft promo" }] }] }));
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -5,9 +5,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { chromium } from "playwright-core";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { ROOT, startVeneer } from "./harness.mjs";
+import { ROOT, launchChromium, startVeneer } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "console-browser-token";
@@ -33,11 +32,7 @@ before(async () => {
     vars: { VENEER_SECRET: "console-browser-secret", VENEER_ADMIN_TOKEN: TOKEN },
     listen: true,
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { chromium } from "playwright-core";
 
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEMO_RULES = readFileSync(`${ROOT}fixtures/rules/demo.json`, "utf8");
@@ -115,6 +116,15 @@ export async function startVeneer({ origin, upstream, rules, vars = {}, listen =
       }),
     close: () => mf.dispose(),
   };
+}
+
+/** Debian's Chromium, headless, with the flags this machine's closed network needs. */
+export async function launchChromium() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
 }
 
 /** Chrome on Windows: Veneer counts requests without a browser User-Agent as bots. */
