@@ -145,16 +145,23 @@ export function createVisual(app) {
   }
 
   async function openPage({ keepSelection = false } = {}) {
+    el.dataset.loading = "true";
     const raw = urlInput.value.trim() || "/";
     const url = new URL(raw, location.origin);
     if (url.origin !== location.origin) {
+      el.dataset.loading = "false";
       app.fail("The visual editor opens pages of this site only: give a path like /c/shoes.");
       return;
     }
-    url.searchParams.set("veneer_preview", await previewToken());
+    try {
+      url.searchParams.set("veneer_preview", await previewToken());
+    } catch (e) {
+      el.dataset.loading = "false";
+      app.fail(e); // previews off (no VENEER_SECRET): the API says what to set
+      return;
+    }
     const keep = keepSelection && selectorInput.value ? selectorInput.value : null;
     if (!keepSelection) deselect();
-    el.dataset.loading = "true";
     await new Promise((resolve) => {
       frame.addEventListener("load", resolve, { once: true });
       frame.src = url.pathname + url.search;
@@ -447,6 +454,7 @@ export function createVisual(app) {
     /** For the forms: open the editor on `path`, aimed at a variation (`variation:<exp>:<var>`). */
     aim(key, path) {
       pending = { target: key, open: true };
+      el.dataset.loading = "true";
       if (path) urlInput.value = path;
       app.navigate("visual");
     },

@@ -63,7 +63,7 @@ async function openVisual(path = "/") {
   await page.locator("#nav-visual").click();
   await page.locator("#visual-url").fill(path);
   await page.locator("button[name=visual-open]").click();
-  await page.locator("[data-testid=visual-frame]").waitFor();
+  await page.locator("section.visual[data-loading=false]").waitFor({ state: "attached" });
   await frame().locator("#veneer-preview-badge").waitFor();
 }
 
@@ -115,6 +115,14 @@ test("a selector that cannot work while streaming is refused with the validator'
   await refused.waitFor();
   assert.match(await refused.textContent(), /last-child/);
   assert.match(await refused.textContent(), /first-child|class/);
+  // A selector that matches nothing on this page: a warning before anything is saved.
+  const before = await veneer.kv.get("rules:draft");
+  await page.locator("#visual-selector").fill(".winter-sale-banner");
+  await page.locator("[data-testid=visual-match-count][data-count='0']").waitFor();
+  await page.locator("#visual-action").selectOption("set_text");
+  await page.locator("button[name=visual-apply]").click();
+  await page.locator("[data-testid=visual-warning]").filter({ hasText: "matches nothing on this page" }).waitFor();
+  assert.equal(await veneer.kv.get("rules:draft"), before, "nothing saved");
 });
 
 test("undo and redo a change; hide the promo banner", async () => {
@@ -160,6 +168,8 @@ test("create a 50/50 experiment on the product image", async () => {
   assert.equal(await form.locator("#exp-var-1-weight").inputValue(), "50");
   // The second variation is edited in the visual editor, on the experiment's page.
   await form.locator("[data-variation=variant] button[name=exp-var-visual]").click();
+  await page.waitForFunction(() => document.querySelector("#visual-frame").contentWindow.location.pathname === "/p/trail-runner-2"
+    && document.querySelector("section.visual").dataset.loading === "false");
   await frame().locator("#veneer-preview-badge").waitFor();
   assert.equal(await page.locator("#visual-target").inputValue(), "variation:pdp-image:variant");
   await frame().locator(".product-media img").click();
