@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { BROWSER_UA, ROOT, launchChromium, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "console-visual-token";
@@ -259,6 +259,35 @@ test("schedule a banner for tomorrow: published, not shown yet", async () => {
   const live = JSON.parse(await veneer.kv.get("rules"));
   assert.ok(live.rules.some((r) => r.id === "tomorrow-banner"), "published");
   assert.doesNotMatch(await visitor("/"), /Tomorrow only/, "not before tomorrow");
+});
+
+test("a preview may be framed by the console; visitors keep the origin's framing headers; a saved draft shows at once", async () => {
+  const origin = await startOrigin((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "x-frame-options": "DENY", "content-security-policy": "default-src 'self'; frame-ancestors 'none'" });
+    res.end("<!doctype html><html><body><h1>Shop</h1></body></html>");
+  });
+  const doc = (text) => JSON.stringify({ rules: [{ id: "h", actions: [{ select: "h1", set_text: text }] }] });
+  // Rules kept per isolate for 30 s, as in production.
+  const v = await startVeneer({ origin: origin.url, rules: doc("Live"), vars: { VENEER_SECRET: "frame-secret", VENEER_ADMIN_TOKEN: TOKEN, RULES_CACHE_SECONDS: "30" } });
+  try {
+    const api = (method, path, body) => v.fetch(`/__veneer/api/${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, origin: "http://shop.test", "content-type": "application/json" }, body: JSON.stringify(body) });
+    assert.equal((await api("PUT", "draft", { document: doc("Draft one") })).status, 200);
+    const { token } = await (await api("POST", "preview-token", { ttl: "1h" })).json();
+    const preview = await v.fetch(`/?veneer_preview=${token}`);
+    assert.equal(preview.headers.get("x-frame-options"), "SAMEORIGIN");
+    assert.equal(preview.headers.get("content-security-policy"), "default-src 'self'; frame-ancestors 'self'");
+    assert.match(await preview.text(), /<h1>Draft one<\/h1>/);
+    const visit = await v.fetch("/");
+    assert.equal(visit.headers.get("x-frame-options"), "DENY");
+    assert.equal(visit.headers.get("content-security-policy"), "default-src 'self'; frame-ancestors 'none'");
+    assert.match(await visit.text(), /<h1>Live<\/h1>/);
+    // The next save shows in the next preview, though this isolate held the draft a moment ago.
+    assert.equal((await api("PUT", "draft", { document: doc("Draft two") })).status, 200);
+    assert.match(await (await v.fetch(`/?veneer_preview=${token}`)).text(), /<h1>Draft two<\/h1>/);
+  } finally {
+    await v.close();
+    await origin.close();
+  }
 });
 
 test("no page errors", () => {
