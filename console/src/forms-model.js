@@ -212,8 +212,34 @@ export function experimentToForm(x) {
     audience: conditionToClauses(x.audience),
     schedule: scheduleToForm(x.schedule),
     variations: (x.variations || []).map((v) => ({ id: v.id, weight: v.weight, original: clone(v) })),
+    metrics: clone(x.metrics),
     original: clone(x),
   };
+}
+
+/** The goal name a metric measures (a name, or `{"goal"}`). */
+export function metricGoal(metric) {
+  return typeof metric === "string" ? metric : metric && typeof metric === "object" ? metric.goal : undefined;
+}
+
+/**
+ * An experiment's `metrics` with `primary` the goal named (metrics of docs/rules.md, "Goals and
+ * metrics"); a primary that was an object keeps its other fields; secondary ones stay, less the
+ * new primary. `undefined` removes the metrics when there were no secondary ones.
+ */
+export function withPrimaryGoal(metrics, goal) {
+  const m = metrics && typeof metrics === "object" ? metrics : {};
+  if (!goal) return m.secondary && m.secondary.length ? m : undefined;
+  const primary = m.primary && typeof m.primary === "object" ? patch(m.primary, { goal }) : goal;
+  const secondary = Array.isArray(m.secondary) ? m.secondary.filter((s) => metricGoal(s) !== goal) : undefined;
+  return patch(m, { primary, secondary: m.secondary === undefined ? undefined : secondary });
+}
+
+/** The document with a goal defined (or replaced) under `goals`. */
+export function putGoal(doc, name, goal) {
+  const next = clone(doc);
+  next.goals = patch(next.goals, { [name]: goal });
+  return next;
 }
 
 /** The experiment of the wizard's values. */
@@ -226,6 +252,7 @@ export function formToExperiment(form) {
     audience: clausesToCondition(form.audience),
     schedule: formToSchedule(form.schedule),
     variations: form.variations.map((v) => patch(v.original, { id: v.id, weight: v.weight })),
+    metrics: form.metrics,
   });
 }
 

@@ -8,9 +8,10 @@ import { fill, h } from "./dom.js";
 import { clone, escapeHtml, operationOf } from "./draft-model.js";
 import {
   clauseValues, clausesToCondition, conditionToClauses, escapeRegex, evenWeights, experimentToForm, formToExperiment,
-  formToRule, formToSchedule, putAudience, putExperiment, putRule, ruleToForm, scheduleToForm, setClause, setListClause, zoneOffset,
+  formToRule, formToSchedule, metricGoal, putAudience, putExperiment, putGoal, putRule, withPrimaryGoal, ruleToForm, scheduleToForm, setClause, setListClause, zoneOffset,
 } from "./forms-model.js";
 import { loadDraftText, saveDraftText } from "./visual.js";
+import schema from "../../schema/rules.schema.json";
 import deMobile from "../../fixtures/contexts/de-mobile.json";
 import usDesktop from "../../fixtures/contexts/us-desktop-newsletter.json";
 import googlebot from "../../fixtures/contexts/googlebot.json";
@@ -21,6 +22,9 @@ export const PROFILES = [
   { name: "us-desktop-newsletter", label: "San Francisco, Mac, newsletter visit", attributes: usDesktop },
   { name: "googlebot", label: "Googlebot (a crawler)", attributes: googlebot },
 ];
+
+/** Whether this build's rules document has goals and experiment metrics (docs/rules.md). */
+export const GOALS = !!(schema.properties?.goals && schema.$defs?.experiment?.properties?.metrics);
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -385,6 +389,37 @@ export function createForms(app) {
   const variationRows = h("tbody", { "data-testid": "exp-variations" });
   const expSchedule = scheduleEditor("exp");
   const expAudience = audienceBuilder("exp", getDoc);
+  const goalPick = h("select", { id: "exp-goal", onchange: () => { newGoal.hidden = goalPick.value !== "new"; } });
+  const goalName = text("exp-goal-name", "New goal's name");
+  const goalType = h("select", { id: "exp-goal-type" }, [["click", "A click on an element"], ["page_view", "A page view"], ["submit", "A form submitted"]].map(([v, l]) => h("option", { value: v }, l)));
+  const goalSelect = text("exp-goal-select", "Element (selector; for clicks and forms)");
+  const goalPages = text("exp-goal-pages", "Pages (patterns, separated by commas)");
+  const newGoal = h("div", { hidden: true }, goalName.el, h("label", { for: "exp-goal-type" }, "Reached when"), goalType, goalSelect.el, goalPages.el);
+  const goalsPart = GOALS
+    ? h("fieldset", { "data-testid": "exp-goals" }, h("legend", {}, "Goal (the primary metric)"), h("label", { for: "exp-goal" }, "Primary goal"), goalPick, newGoal)
+    : h("p", { class: "hint" }, "Goals and a primary metric are not part of this build's rules document: they appear here when they are.");
+  function fillGoals() {
+    const names = Object.keys(doc.goals || {});
+    const current = metricGoal(expForm?.metrics?.primary) || "";
+    fill(goalPick, h("option", { value: "" }, "None"), names.map((n) => h("option", { value: n, selected: n === current }, n)), h("option", { value: "new" }, "A new goal…"));
+    newGoal.hidden = true;
+  }
+  /** The document and form with the chosen goal as the primary metric (a new goal defined). */
+  function applyGoal(next, f) {
+    if (!GOALS) return next;
+    let name = goalPick.value;
+    if (name === "new") {
+      name = goalName.input.value.trim();
+      if (!name) return next;
+      const goal = { type: goalType.value };
+      if (goalType.value !== "page_view" && goalSelect.input.value.trim()) goal.select = goalSelect.input.value.trim();
+      const pages = list(goalPages.input.value);
+      if (pages.length) goal.pages = pages;
+      next = putGoal(next, name, goal);
+    }
+    if (name !== (metricGoal(expForm.metrics?.primary) || "")) f.metrics = withPrimaryGoal(f.metrics, name);
+    return next;
+  }
   let expForm = null;
   function renderVariations() {
     fill(variationRows, expForm.variations.map((v, i) => {
@@ -398,8 +433,10 @@ export function createForms(app) {
     }));
   }
   async function editVisually(i) {
-    const x = formToExperiment(readExperiment());
-    await save(putExperiment(doc, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
+    const f = readExperiment();
+    const withGoal = applyGoal(doc, f);
+    const x = formToExperiment(f);
+    await save(putExperiment(withGoal, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
     const path = (x.pages || ["/"])[0].replace(/\*$/, "");
     app.screens.visual.aim(`variation:${x.id}:${x.variations[i].id}`, path || "/");
   }
@@ -416,6 +453,7 @@ export function createForms(app) {
     expStatus.value = expForm.status || "running";
     expCoverage.value = expForm.coverage === undefined ? 100 : Math.round(expForm.coverage * 1000) / 10;
     renderVariations();
+    fillGoals();
     expSchedule.set(x.schedule);
     expAudience.set(x.audience);
   }
@@ -436,9 +474,10 @@ export function createForms(app) {
     event.preventDefault();
     const f = readExperiment();
     if (!f.id) return fill(status, h("span", { class: "form-error" }, "Give the experiment an id."));
+    const withGoal = applyGoal(doc, f);
     const x = formToExperiment(f);
     try {
-      await save(putExperiment(doc, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
+      await save(putExperiment(withGoal, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
       expPick.value = x.id;
       loadExperiment(x.id);
     } catch (e) {
@@ -454,7 +493,7 @@ export function createForms(app) {
   h("p", {},
     h("button", { type: "button", name: "exp-add-variation", onclick: () => { expForm.variations.push({ id: `v${expForm.variations.length}`, weight: undefined, original: {} }); renderVariations(); } }, "Add a variation"), " ",
     h("button", { type: "button", name: "exp-split", onclick: () => { const w = evenWeights(expForm.variations.length); expForm.variations.forEach((v, i) => { v.weight = w[i]; }); renderVariations(); } }, "Split evenly")),
-  h("p", { class: "hint" }, "Goals and a primary metric are not part of the rules document yet: they will appear here when they are."),
+  goalsPart,
   expSchedule.el, expAudience.el,
   h("p", {}, h("button", { type: "submit", name: "exp-save", class: "primary" }, "Save to the draft")));
 

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import {
   clausesToCondition, conditionToClauses, evenWeights, experimentToForm, formToExperiment, formToRule, formToSchedule,
-  patch, putRule, roundTrip, ruleToForm, scheduleToForm, setClause, setListClause, zonedTime, zoneOffset,
+  patch, putGoal, putRule, roundTrip, withPrimaryGoal, ruleToForm, scheduleToForm, setClause, setListClause, zonedTime, zoneOffset,
 } from "../src/forms-model.js";
 import { actionsOnPage, addAction, buildAction, freshRuleId, onPage, proposePages, targets } from "../src/draft-model.js";
 
@@ -114,4 +114,16 @@ test("visual changes become actions of the documented operations, in a new rule,
   assert.deepEqual(list.map((c) => c.pointer), ["/rules/1/actions/0", "/experiments/0/variations/1/actions/0"]);
   assert.equal(list[1].running, true);
   assert.deepEqual(putRule(doc, { id: "a", actions: [] }).rules, [{ id: "a", actions: [] }]);
+});
+
+test("the wizard's goal part writes docs/rules.md's goals and metrics, keeping the rest", () => {
+  const x = { id: "hero", variations: [{ id: "a" }, { id: "b" }], metrics: { primary: { goal: "purchase", kind: "binomial" }, secondary: ["cta_click", "order"] } };
+  const form = experimentToForm(x);
+  assert.equal(JSON.stringify(formToExperiment(form)), JSON.stringify(x), "metrics round-trip");
+  form.metrics = withPrimaryGoal(form.metrics, "order");
+  assert.deepEqual(formToExperiment(form).metrics, { primary: { goal: "order", kind: "binomial" }, secondary: ["cta_click"] });
+  assert.deepEqual(withPrimaryGoal(undefined, "purchase"), { primary: "purchase" });
+  assert.equal(withPrimaryGoal({ primary: "purchase" }, ""), undefined);
+  const doc = putGoal({ version: 1, goals: { a: { type: "custom" } } }, "cta_click", { type: "click", select: ".hero a.cta", pages: ["/"] });
+  assert.equal(JSON.stringify(doc.goals), JSON.stringify({ a: { type: "custom" }, cta_click: { type: "click", select: ".hero a.cta", pages: ["/"] } }));
 });

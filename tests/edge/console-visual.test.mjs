@@ -5,13 +5,16 @@
 // not yet. Prints the time from Apply to the change shown in the frame.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
 import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "console-visual-token";
 const LIVE = JSON.stringify({ version: 1, rules: [] }, null, 2);
+/** Whether this build's document has goals and experiment metrics (the wizard then sets one). */
+const SCHEMA = JSON.parse(readFileSync(`${ROOT}schema/rules.schema.json`, "utf8"));
+const GOALS = !!(SCHEMA.properties?.goals && SCHEMA.$defs?.experiment?.properties?.metrics);
 
 let shop;
 let veneer;
@@ -156,7 +159,7 @@ test("add a badge to a product tile", async () => {
   assert.match(await visitor("/"), /data-sku="TR-2055">[\s\S]*?<span class="badge">Bestseller<\/span>\s*<\/li>/);
 });
 
-test("create a 50/50 experiment on the product image", async () => {
+test(`create a 50/50 experiment on the product image${GOALS ? ", with a goal" : " (this build's document has no goals)"}`, async () => {
   await page.locator("#nav-forms").click();
   await page.locator("button[name=task-experiment]").click();
   const form = page.locator("[data-testid=task-experiment]");
@@ -166,6 +169,13 @@ test("create a 50/50 experiment on the product image", async () => {
   await form.locator("button[name=exp-split]").click();
   assert.equal(await form.locator("#exp-var-0-weight").inputValue(), "50");
   assert.equal(await form.locator("#exp-var-1-weight").inputValue(), "50");
+  if (GOALS) {
+    // The goal: reaching the cart, as the primary metric.
+    await form.locator("#exp-goal").selectOption("new");
+    await form.locator("#exp-goal-name").fill("cart_view");
+    await form.locator("#exp-goal-type").selectOption("page_view");
+    await form.locator("#exp-goal-pages").fill("/cart");
+  }
   // The second variation is edited in the visual editor, on the experiment's page.
   await form.locator("[data-variation=variant] button[name=exp-var-visual]").click();
   await page.waitForFunction(() => document.querySelector("#visual-frame").contentWindow.location.pathname === "/p/trail-runner-2"
@@ -186,6 +196,10 @@ test("create a 50/50 experiment on the product image", async () => {
   const draft = JSON.parse(await veneer.kv.get("rules:draft"));
   const x = draft.experiments.find((e) => e.id === "pdp-image");
   assert.deepEqual(x.variations.map((v) => v.weight), [0.5, 0.5]);
+  if (GOALS) {
+    assert.deepEqual(draft.goals.cart_view, { type: "page_view", pages: ["/cart"] });
+    assert.deepEqual(x.metrics, { primary: "cart_view" });
+  }
   assert.deepEqual(x.variations[1].actions, [{ select: ".product-media img", set_attribute: { src: "/assets/img/tr-2102.svg", alt: "Trail Runner 2, side view" } }]);
   await publish("Product image test");
   // Visitors split between the two images.
