@@ -559,6 +559,11 @@ export function createForms(app) {
     title: "Tasks",
     el,
     async enter() {
+      // Unsaved JSON edits would be lost (or would overwrite these changes on their save).
+      if (app.screens.editor?.dirty?.()) {
+        app.fail("The Editor has unsaved changes: save them there first, then come back to the forms.");
+        return;
+      }
       const text = await loadDraftText();
       try {
         doc = JSON.parse(text);

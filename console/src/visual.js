@@ -437,6 +437,11 @@ export function createVisual(app) {
     title: "Visual editor",
     el,
     async enter() {
+      // Unsaved JSON edits would be lost (or would overwrite these changes on their save).
+      if (app.screens.editor?.dirty?.()) {
+        app.fail("The Editor has unsaved changes: save them there first, then come back to the visual editor.");
+        return;
+      }
       docText = await loadDraftText();
       try {
         doc = JSON.parse(docText);
