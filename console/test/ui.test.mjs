@@ -11,7 +11,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -477,6 +477,43 @@ test("the visual editor and the task forms (against the mock: the frame shows th
     await page.locator("[data-testid=task-audience] [data-testid=who-matches] li[data-profile=de-mobile][data-matches=true]").waitFor();
     assert.equal(await page.locator("[data-testid=task-audience] [data-testid=who-matches] li[data-matches=false]").count(), 2);
     await accessible(page, "the audience builder with results");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+for (const file of readdirSync(join(ROOT, "fixtures", "rules")).filter((f) => f.endsWith(".json"))) test(`the forms save every rule, experiment and audience of ${file} unchanged`, async () => {
+  const server = await startDevServer({ port: 0 });
+  const doc = JSON.parse(readFileSync(join(ROOT, "fixtures", "rules", file), "utf8"));
+  doc.experiments = [{ id: "hero", pages: ["/"], coverage: 0.8, audience: { country: { $in: ["DE", "AT"] }, "cookies.ab": { $exists: true } }, schedule: { start: "2026-11-27T00:00:00+01:00" }, variations: [{ id: "control", weight: 0.4 }, { id: "b", weight: 0.6, actions: [{ select: ".hero h1", set_text: "B" }] }], seed: "hero-2026", hash_version: 1, namespace: { id: "home", start: 0, end: 0.5 } }];
+  const text = JSON.stringify(doc, null, 2);
+  server.state.draft = { document: text, author: "test", time: new Date().toISOString() };
+  const { context, page, errors } = await open(server);
+  try {
+    await signIn(page);
+    await page.locator("#nav-forms").click();
+    await page.locator("button[name=task-copy]").click();
+    const editable = doc.rules.filter((r) => r.actions.some((a) => a.select !== undefined && ["set_text", "set_html", "remove"].some((k) => k in a)));
+    for (const rule of editable) {
+      await page.locator("#copy-open").selectOption(rule.id);
+      await page.locator("button[name=copy-save]").click();
+      await page.locator("[data-testid=forms-status]").filter({ hasText: `rule ${rule.id}.` }).waitFor({ timeout: 3000 }).catch(async () => { throw new Error(`${rule.id}: ${await page.locator("[data-testid=forms-status]").textContent()} / ${await page.locator("[data-testid=error]").textContent()}`); });
+      await page.locator("[data-testid=forms-status]").evaluate((e) => { e.textContent = ""; });
+    }
+    await page.locator("button[name=task-experiment]").click();
+    await page.locator("#exp-open").selectOption("hero");
+    await page.locator("button[name=exp-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "experiment hero." }).waitFor();
+    await page.locator("button[name=task-audience]").click();
+    for (const name of Object.keys(doc.audiences || {})) {
+      await page.locator("#aud-open").selectOption(name);
+      await page.locator("button[name=aud-save]").click();
+      await page.locator("[data-testid=forms-status]").filter({ hasText: `audience ${name}.` }).waitFor();
+      await page.locator("[data-testid=forms-status]").evaluate((e) => { e.textContent = ""; });
+    }
+    assert.equal(server.state.draft.document, text, "saved through every form, the draft is the same text");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
