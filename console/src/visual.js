@@ -84,7 +84,7 @@ export function createVisual(app) {
     insert_before: ["text", "href"], insert_after: ["text", "href"], add_class: ["classes"], remove_class: ["classes"], set_style: ["property", "value"],
   };
 
-  const targetSelect = h("select", { id: "visual-target", onchange: () => showTarget() });
+  const targetSelect = h("select", { id: "visual-target", onchange: () => { showTarget(); if (frame.getAttribute("src")) openPage({ keepSelection: true }); } });
   const ruleIdInput = h("input", { id: "visual-rule-id", type: "text", spellcheck: false });
   const pagesInput = h("input", { id: "visual-pages", type: "text", spellcheck: false, "aria-describedby": "visual-pages-hint" });
   const pagesHint = h("p", { id: "visual-pages-hint", class: "hint" });
@@ -153,6 +153,9 @@ export function createVisual(app) {
       app.fail("The visual editor opens pages of this site only: give a path like /c/shoes.");
       return;
     }
+    // Editing a variation: the frame shows that variation (a preview may force one).
+    const aimed = targets(doc || {}).find((t) => t.key === targetSelect.value);
+    if (aimed?.kind === "variation") url.searchParams.set("veneer_force", `${aimed.experiment}:${aimed.variation}`);
     try {
       url.searchParams.set("veneer_preview", await previewToken());
     } catch (e) {

@@ -193,6 +193,9 @@ test(`create a 50/50 experiment on the product image${GOALS ? ", with a goal" : 
   await page.locator("[data-testid=visual-timing]").evaluate((e) => { e.dataset.ms = ""; });
   await page.locator("button[name=visual-confirm]").click();
   await page.locator("[data-testid=visual-timing][data-ms]:not([data-ms=''])").waitFor();
+  // The frame shows the variation being edited (the preview forces it).
+  await frame().locator(".product-media img[src='/assets/img/tr-2102.svg']").waitFor();
+  assert.match(await page.locator("#visual-frame").evaluate((f) => f.contentWindow.location.search), /veneer_force=pdp-image%3Avariant/);
   const draft = JSON.parse(await veneer.kv.get("rules:draft"));
   const x = draft.experiments.find((e) => e.id === "pdp-image");
   assert.deepEqual(x.variations.map((v) => v.weight), [0.5, 0.5]);
