@@ -108,7 +108,26 @@ export function createVisual(app) {
     warning,
     h("p", { class: "buttons" }, applyButton),
   );
+  const findInput = h("input", { id: "visual-find", type: "text", spellcheck: false, placeholder: ".hero h1" });
+  const findError = h("p", { class: "form-error", "data-testid": "visual-find-error", "aria-live": "polite" });
+  const findForm = h("form", { class: "visual-find", onsubmit: (event) => { event.preventDefault(); find(); } },
+    h("label", { for: "visual-find" }, "Or select by a CSS selector"), findInput,
+    h("button", { type: "submit", name: "visual-find" }, "Select"), findError);
   const empty = h("p", { class: "hint", "data-testid": "visual-empty" }, "Point at an element of the page to highlight it; click it to select it.");
+
+  /** Keyboard users (and anyone who knows the selector): the first element it matches. */
+  function find() {
+    fill(findError);
+    let e = null;
+    try {
+      e = frameDoc?.querySelector(findInput.value.trim()) || null;
+    } catch {
+      return fill(findError, "The browser cannot read this selector.");
+    }
+    if (!e) return fill(findError, "Nothing on this page matches it.");
+    select(e);
+    selectorInput.focus();
+  }
 
   const el = h("section", { class: "screen visual", "aria-labelledby": "visual-title" },
     h("div", { class: "toolbar" },
@@ -120,7 +139,7 @@ export function createVisual(app) {
     h("p", { id: "visual-url-hint", class: "hint" }, "A path of the shop (/, /c/shoes, /p/…). The frame shows it as the edge serves it with the draft (a preview: visitors still get the live rules)."),
     h("div", { class: "visual-layout" },
       stage,
-      h("aside", { class: "visual-panel" }, empty, selection,
+      h("aside", { class: "visual-panel" }, empty, findForm, selection,
         h("h2", {}, "Changes on this page"), changes),
     ),
   );

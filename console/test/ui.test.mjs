@@ -445,6 +445,11 @@ test("the visual editor and the task forms (against the mock: the frame shows th
     assert.equal(await page.locator("#visual-selector").inputValue(), ".hero h1");
     await page.locator("[data-testid=visual-match-count][data-count='1']").waitFor();
     await page.locator("[data-testid=visual-validator][data-state=ok]").waitFor();
+    // Without a mouse: select by a selector, then walk with the arrows.
+    await page.locator("#visual-find").fill(".promo-bar p");
+    await page.locator("button[name=visual-find]").click();
+    assert.equal(await page.locator("#visual-selector").inputValue(), ".promo-bar p");
+    await frame.locator(".hero h1").click();
     // The breadcrumb and the arrows walk the tree.
     await page.locator("button[name=select-next]").click();
     assert.equal(await page.locator("#visual-selector").inputValue(), ".hero-sub");
