@@ -296,6 +296,10 @@ export function createForms(app) {
       event.preventDefault();
       if (!id.input.value.trim()) return fill(status, h("span", { class: "form-error" }, "Give the rule an id."));
       const oldId = form.id;
+      const newId = id.input.value.trim();
+      if (newId !== oldId && (doc.rules || []).some((r) => r.id === newId)) {
+        return fill(status, h("span", { class: "form-error" }, `There is already a rule ${newId}: open it above, or give this one another id.`));
+      }
       const action = toAction();
       const i = form.actions.findIndex((a) => fromAction(a));
       if (i >= 0) form.actions[i] = action;
@@ -436,7 +440,17 @@ export function createForms(app) {
     const f = readExperiment();
     const withGoal = applyGoal(doc, f);
     const x = formToExperiment(f);
-    await save(putExperiment(withGoal, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
+    if (!x.id) return fill(status, h("span", { class: "form-error" }, "Give the experiment an id."));
+    if (x.id !== expForm.original.id && (doc.experiments || []).some((e) => e.id === x.id)) {
+      return fill(status, h("span", { class: "form-error" }, `There is already an experiment ${x.id}: open it above, or give this one another id.`));
+    }
+    try {
+      await save(putExperiment(withGoal, x, expForm.original.id || x.id), `Draft saved: experiment ${x.id}.`);
+    } catch (e) {
+      return app.fail(e);
+    }
+    expPick.value = x.id;
+    loadExperiment(x.id);
     const path = (x.pages || ["/"])[0].replace(/\*$/, "");
     app.screens.visual.aim(`variation:${x.id}:${x.variations[i].id}`, path || "/");
   }
@@ -474,6 +488,9 @@ export function createForms(app) {
     event.preventDefault();
     const f = readExperiment();
     if (!f.id) return fill(status, h("span", { class: "form-error" }, "Give the experiment an id."));
+    if (f.id !== expForm.original.id && (doc.experiments || []).some((x) => x.id === f.id)) {
+      return fill(status, h("span", { class: "form-error" }, `There is already an experiment ${f.id}: open it above, or give this one another id.`));
+    }
     const withGoal = applyGoal(doc, f);
     const x = formToExperiment(f);
     try {

@@ -476,6 +476,13 @@ test("the visual editor and the task forms (against the mock: the frame shows th
       await page.locator(`[data-testid=task-${task}]:not([hidden])`).waitFor();
       await shot(page, `14-task-${task}`);
     }
+    // A new rule may not take an existing rule's id (it would replace it).
+    await page.locator("button[name=task-copy]").click();
+    await page.locator("#copy-open").selectOption("");
+    await page.locator("#copy-id").fill(JSON.parse(server.state.draft.document).rules[0].id);
+    await page.locator("button[name=copy-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "There is already a rule" }).waitFor();
+    await page.locator("button[name=task-audience]").click();
     await page.locator("#aud-aud-country").fill("DE");
     await page.locator("input[name=aud-aud-device][value=mobile]").check();
     await page.locator("[data-testid=task-audience] button[name=who-matches]").click();
