@@ -200,6 +200,15 @@ export function createVisual(app) {
     }
     if (!frameDoc) return;
     const win = frame.contentWindow;
+    // The page may have moved on by itself (a redirect): the URL box and page patterns follow.
+    const shown = new URL(win.location.href);
+    shown.searchParams.delete("veneer_preview");
+    shown.searchParams.delete("veneer_force");
+    const path = shown.pathname + shown.search;
+    if (path !== urlInput.value.trim()) {
+      urlInput.value = path;
+      showTarget();
+    }
     const real = (target) => {
       const e = target?.nodeType === 1 ? target : target?.parentElement;
       if (!e || e.closest(`#${BADGE_ID}`)) return null;
