@@ -51,7 +51,7 @@ pub enum GoalKind {
 
 impl GoalKind {
     /// Whether the browser reports this goal (through `/__veneer/collect`).
-    pub fn from_browser(&self) -> bool {
+    pub fn reported_by_browser(&self) -> bool {
         matches!(self, Self::Click(_) | Self::Submit(_) | Self::Custom)
     }
 

@@ -43,15 +43,15 @@ use targeting::Known;
 
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
-pub use experiments::{Experiment, Namespace, Status};
-pub use goals::{Goal, GoalKind, Goals, Metric, MetricKind};
+pub use experiments::{Experiment, Namespace, Status, is_simple_id};
+pub use goals::{Goal, GoalKind, Goals, MetricKind};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;
 pub use schema::schema;
 #[cfg(test)]
 pub(crate) use selector::parse_selector;
-pub use settings::{Recording, Settings};
+pub use settings::Settings;
 pub use template::{Escape, Template, push_escaped};
 pub(crate) use text_pattern::REGEX_SCAN_BASE;
 #[cfg(test)]
