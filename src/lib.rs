@@ -37,7 +37,6 @@ mod diagnostic;
 mod document;
 mod engine;
 mod policy;
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 mod recording;
 mod render;
 mod request;

@@ -59,14 +59,6 @@ pub enum Event {
 }
 
 impl Event {
-    /// `"exposure"` or `"conversion"`.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Exposure { .. } => "exposure",
-            Self::Conversion { .. } => "conversion",
-        }
-    }
-
     /// The experiment the event belongs to.
     pub fn experiment(&self) -> &str {
         match self {

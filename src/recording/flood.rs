@@ -49,16 +49,6 @@ impl FloodGuard {
         entry.1 = entry.1.saturating_add(1);
         entry.1 <= FLOOD_LIMIT
     }
-
-    /// How many clients are remembered.
-    pub fn len(&self) -> usize {
-        self.clients.len()
-    }
-
-    /// Whether no client is remembered.
-    pub fn is_empty(&self) -> bool {
-        self.clients.is_empty()
-    }
 }
 
 #[cfg(test)]
@@ -82,7 +72,7 @@ mod tests {
         for i in 0..(MAX_CLIENTS + 10) {
             assert!(guard.allow(&format!("client-{i}"), 0));
         }
-        assert!(guard.len() <= MAX_CLIENTS);
+        assert!(guard.clients.len() <= MAX_CLIENTS);
         assert!(guard.allow(&"x".repeat(10_000), 0));
         assert!(guard.clients.keys().all(|k| k.len() <= MAX_KEY_LEN));
     }

@@ -12,6 +12,8 @@ mod flood;
 mod page;
 mod results;
 mod sql;
+#[cfg(test)]
+mod tests;
 mod tracker;
 
 pub use collect::{
