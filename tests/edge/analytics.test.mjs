@@ -109,6 +109,22 @@ test("N visitors reach the page: D1 holds exactly their exposures, each in the v
   assert.ok(perVariation("control") > 5 && perVariation("bold") > 5, "both variations got visitors");
 });
 
+test("the results API reports exactly the users per variation and the conversions in D1", async () => {
+  const get = (path, token = ADMIN) => veneer.fetch(`https://shop.test/__veneer/api/${path}`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await get("results/hero-copy", "wrong")).status, 401);
+  assert.equal((await get("results/nope")).status, 404);
+  const response = await get("results/hero-copy");
+  assert.equal(response.status, 200);
+  const { counts } = await response.json();
+  const { results: perVariation } = await veneer.db.prepare("SELECT variation, COUNT(*) AS n FROM exposures WHERE experiment = 'hero-copy' GROUP BY variation ORDER BY variation").all();
+  assert.deepEqual(counts.variations, VARIATIONS.map((key, i) => ({ key, users: perVariation.find((r) => r.variation === i)?.n ?? 0 })));
+  assert.equal(counts.variations[0].users + counts.variations[1].users, 40);
+  assert.deepEqual(counts.weights, [0.5, 0.5]);
+  assert.deepEqual(counts.metrics.map((m) => [m.goal, m.kind, m.primary]), [["cart_view", "binomial", true], ["cta_click", "binomial", false], ["add_to_cart", "value", false], ["order", "value", false]]);
+  const today = new Date().toISOString().slice(0, 10);
+  assert.deepEqual(counts.days, [{ day: today, users: counts.variations.map((v) => v.users) }]);
+});
+
 test("bots, visitors without consent and previews are not counted", async () => {
   const before = await countRows("exposures");
   const bot = newId();
@@ -150,6 +166,10 @@ test("a page-view goal converts exactly the visitors who viewed it, in their var
     assert.equal(VARIATIONS[row.variation], buyer.variation);
     assert.equal(row.count, 2, "each view counts");
   }
+  // The results count each buyer once (binomial), in the variation they saw.
+  const { counts } = await (await veneer.fetch("https://shop.test/__veneer/api/results/hero-copy", { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  const cart = counts.metrics.find((m) => m.goal === "cart_view");
+  assert.deepEqual(cart.totals.map((t) => t.sum), VARIATIONS.map((v) => buyers.filter((b) => b.variation === v).length));
 });
 
 test("custom goals through /collect convert only visitors with a genuine assignments cookie", async () => {

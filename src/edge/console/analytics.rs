@@ -64,7 +64,8 @@ pub(super) async fn conversion(
     Ok(json!({ "attributed": attributed }))
 }
 
-/// `GET api/results/<experiment>`: the experiment's counts from D1 (the `Counts` JSON).
+/// `GET api/results/<experiment>`: `{"counts": <the Counts JSON from D1>, "analysis": null}`
+/// (the statistics are not wired in yet: `analysis` stays null).
 pub(super) async fn results(
     env: &Env,
     config: &Config,
@@ -89,5 +90,6 @@ pub(super) async fn results(
             .map_err(|e| d1_failure(&e))
             .map(Option::unwrap_or_default)
     };
-    Ok(counts_from_rows(e, &rows(0)?, &rows(1)?, &rows(2)?))
+    let counts = counts_from_rows(e, &rows(0)?, &rows(1)?, &rows(2)?);
+    Ok(json!({ "counts": counts, "analysis": null }))
 }
