@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
 use serde_json::Value;
 
 /// One step of a [`JsonPath`]: an object key or an array index.
@@ -117,6 +118,18 @@ impl Problem {
     }
 }
 
+/// As JSON, the shape the console API writes: `{"path": "$.rules[0]", "pointer": "/rules/0",
+/// "message"}`.
+impl Serialize for Problem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Problem", 3)?;
+        out.serialize_field("path", &self.path.to_string())?;
+        out.serialize_field("pointer", &self.path.to_pointer())?;
+        out.serialize_field("message", &self.message)?;
+        out.end()
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)
@@ -177,6 +190,15 @@ mod tests {
         assert_eq!(describe(&Value::from("a\"b")), "a string (\"a\\\"b\")");
         let long = "é".repeat(100);
         assert_eq!(quoted(&long), format!("\"{}…\"", "é".repeat(60)));
+    }
+
+    #[test]
+    fn a_problem_serializes_with_path_pointer_and_message() {
+        let problem = Problem::new(JsonPath::root().key("metrics").index(1), "expected x");
+        assert_eq!(
+            serde_json::to_value(&problem).unwrap(),
+            serde_json::json!({"path": "$.metrics[1]", "pointer": "/metrics/1", "message": "expected x"})
+        );
     }
 
     #[test]

@@ -40,6 +40,7 @@ mod policy;
 mod recording;
 mod render;
 mod request;
+mod stats;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
@@ -56,6 +57,19 @@ pub use render::{StreamRewriter, render};
 pub use request::{
     ContextSettings, Geo, RequestFacts, attributes, make_preview_token, parse_duration, rfc3339_utc,
 };
+
+/// Experiment results with GrowthBook's statistics (gbstats 0.8): per-variation [`Counts`] in,
+/// effects with intervals, p-values or chances to win, and the sample-ratio check out
+/// (`docs/results.md`).
+///
+/// [`Counts`]: results::Counts
+pub mod results {
+    pub use crate::stats::{
+        Comparison, Counts, DayCount, Effect, Engine, MetricCounts, MetricKind, MetricResult,
+        MetricStatus, MetricVariation, NotEnoughData, Options, Prior, Results, Srm, SrmStatus,
+        Totals, UnitRow, VariationCount, Verdict, aggregate, analyze,
+    };
+}
 
 /// GrowthBook-compatible building blocks, public so they can be checked against GrowthBook's
 /// own conformance suite: targeting conditions and FNV-1a bucketing.

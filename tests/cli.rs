@@ -88,3 +88,121 @@ fn render_applies_the_rules_for_the_given_url() {
     );
     assert!(search.contains("30% off all trail shoes"));
 }
+
+#[test]
+fn results_prints_the_table_of_an_experiments_counts() {
+    let args = ["results", "--counts", "fixtures/results/hero-test.json"];
+    let (code, stdout, stderr) = veneer(&args, b"");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.starts_with("hero-test: 2 variation(s), 10040 user(s); sample ratio ok (p = "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("bayesian, flat prior, 95% intervals"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("purchase (binomial, primary): significant"),
+        "{stdout}"
+    );
+    // 320/5040 against 250/5000 is +27.0% (a flat prior keeps the observed effect).
+    let row = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("big-hero") && l.contains("6.35%"))
+        .expect("the variation's purchase row");
+    assert!(row.contains("+27.0% ["), "{row}");
+    assert!(row.trim_end().ends_with("better"), "{row}");
+    assert!(stdout.contains("chance to win"));
+    // Lower is better for bounces: a drop is reported with its chance of being a win.
+    assert!(
+        stdout.contains("bounce (binomial, lower is better): inconclusive"),
+        "{stdout}"
+    );
+
+    let (code, frequentist, _) = veneer(&[&args[..], &["--engine", "frequentist"]].concat(), b"");
+    assert_eq!(code, 0);
+    assert!(frequentist.contains("frequentist two-sided t-test"));
+    assert!(frequentist.contains("p-value") && !frequentist.contains("chance to win"));
+}
+
+#[test]
+fn results_json_is_the_librarys_analysis() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/results/hero-test.json"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let counts = veneer::results::Counts::from_json(&text).unwrap();
+    for (engine, prior, flags) in [
+        ("bayesian", "flat", vec![]),
+        ("frequentist", "flat", vec!["--engine", "frequentist"]),
+        ("bayesian", "proper", vec!["--prior", "proper"]),
+    ] {
+        let args = [&["results", "--json", "--counts", path][..], &flags].concat();
+        let (code, stdout, stderr) = veneer(&args, b"");
+        assert_eq!(code, 0, "{stderr}");
+        let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let options: veneer::results::Options =
+            serde_json::from_value(serde_json::json!({"engine": engine, "prior": prior})).unwrap();
+        // Through text as the CLI prints it (serde_json's float parsing may differ in the last
+        // bit from the value itself).
+        let expected: serde_json::Value = serde_json::from_str(
+            &serde_json::to_string(&veneer::results::analyze(&counts, &options)).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(printed, expected, "{flags:?}");
+        assert_eq!(printed["options"]["engine"], engine);
+        assert_eq!(printed["days"][1]["day"], "2026-12-01");
+    }
+}
+
+#[test]
+fn results_refuses_bad_counts_with_their_paths() {
+    let dir = std::env::temp_dir().join(format!("veneer-cli-results-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("counts.json");
+    std::fs::write(
+        &file,
+        r#"{"experiment": "x", "variations": [{"key": "a", "users": 10}, {"key": "b", "users": 10}],
+            "metrics": [{"goal": "buy", "kind": "binomial", "totals": [{"sum": 12}, {"sum": 1}]}]}"#,
+    )
+    .unwrap();
+    let (code, stdout, stderr) = veneer(&["results", "--counts", file.to_str().unwrap()], b"");
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("1 problem(s):"), "{stderr}");
+    assert!(
+        stderr.contains("$.metrics[0].totals[0].sum: expected at most the variation's 10 users"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &file,
+        r#"{"experiment": "x", "variations": [], "metrix": []}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = veneer(&["results", "--counts", file.to_str().unwrap()], b"");
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("$: not valid counts: unknown field `metrix`"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = veneer(
+        &[
+            "results",
+            "--counts",
+            "fixtures/results/hero-test.json",
+            "--engine",
+            "magic",
+        ],
+        b"",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--engine takes bayesian or frequentist"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = veneer(&["results"], b"");
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--counts is required"), "{stderr}");
+}

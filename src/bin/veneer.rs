@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use veneer::growthbook::{Condition, EvalContext, NoAudiences};
 use veneer::render;
+use veneer::results::{
+    Comparison, Counts, Effect, Engine, MetricKind, MetricResult, MetricStatus, Options, Prior,
+    Results, SrmStatus, Verdict, analyze,
+};
 use veneer::{CompiledRules, compile, schema};
 use veneer::{ContextSettings, Geo, RequestFacts, attributes};
 use veneer::{Decision, Visit, decide};
@@ -24,10 +28,13 @@ usage:
   veneer eval --condition JSON --attributes JSON [--groups JSON]
   veneer schema
   veneer preview-token [--secret SECRET] [--ttl 1h]   (SECRET defaults to $VENEER_SECRET)
+  veneer results --counts COUNTS.json [--engine bayesian|frequentist] [--prior flat|proper] [--json]
 
 CONTEXT.json is a JSON object of visitor attributes (see README); --url sets the page and
 the url, host, path, query and utm_* attributes it carries (over the context's);
---now (RFC 3339) sets the clock, else the context's \"now\", else the current time.";
+--now (RFC 3339) sets the clock, else the context's \"now\", else the current time.
+COUNTS.json is an experiment's per-variation counts, as the results API reads them
+(docs/results.md); results prints the table, or with --json the API's JSON.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
         Some("eval") => eval(rest),
         Some("schema") => print_json(&schema()),
         Some("preview-token") => preview_token(rest),
+        Some("results") => results(rest),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             Ok(())
@@ -297,4 +305,223 @@ fn preview_token(args: &[String]) -> Result<(), String> {
         rfc3339_utc(expires_at)
     );
     Ok(())
+}
+
+fn results(args: &[String]) -> Result<(), String> {
+    let json = args.iter().any(|a| a == "--json");
+    let rest: Vec<String> = args.iter().filter(|a| *a != "--json").cloned().collect();
+    let flags = flags(&rest, &["--counts", "--engine", "--prior"])?;
+    let path = flags
+        .get("--counts")
+        .ok_or_else(|| format!("--counts is required\n{USAGE}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let counts = Counts::from_json(&text).map_err(|p| format!("{path}: {p}"))?;
+    let engine = match flags.get("--engine").map(String::as_str) {
+        None | Some("bayesian") => Engine::Bayesian,
+        Some("frequentist") => Engine::Frequentist,
+        Some(other) => {
+            return Err(format!(
+                "--engine takes bayesian or frequentist, found {other:?}"
+            ));
+        }
+    };
+    let prior = match flags.get("--prior").map(String::as_str) {
+        None | Some("flat") => Prior::Flat,
+        Some("proper") => Prior::Proper,
+        Some(other) => return Err(format!("--prior takes flat or proper, found {other:?}")),
+    };
+    let options = Options {
+        engine,
+        prior,
+        ..Options::default()
+    };
+    let results = analyze(&counts, &options);
+    if !results.problems.is_empty() {
+        let lines: Vec<String> = results.problems.iter().map(|p| format!("  {p}")).collect();
+        return Err(format!(
+            "{path}: {} problem(s):\n{}",
+            results.problems.len(),
+            lines.join("\n")
+        ));
+    }
+    if json {
+        let value = serde_json::to_value(&results).map_err(|e| e.to_string())?;
+        return print_json(&value);
+    }
+    print!("{}", results_table(&results));
+    Ok(())
+}
+
+/// The results as text: a header with the SRM check, then one table per metric.
+fn results_table(results: &Results) -> String {
+    let users = results
+        .variations
+        .iter()
+        .fold(0u64, |sum, v| sum.saturating_add(v.users));
+    let srm = match (results.srm.status, results.srm.p_value) {
+        (SrmStatus::Ok, Some(p)) => format!("sample ratio ok (p = {})", p_value(p)),
+        (SrmStatus::Warning, Some(p)) => format!(
+            "WARNING: sample ratio mismatch (p = {}): the split does not match the weights, so \
+             assignment or tracking is broken and these results cannot be trusted",
+            p_value(p)
+        ),
+        _ => "sample ratio: not enough data".to_owned(),
+    };
+    let engine = match (results.options.engine, results.options.prior) {
+        (Engine::Frequentist, _) => "frequentist two-sided t-test".to_owned(),
+        (Engine::Bayesian, Prior::Flat) => "bayesian, flat prior".to_owned(),
+        (Engine::Bayesian, Prior::Proper) => format!(
+            "bayesian, prior N(0, {}²) on the relative effect",
+            results.options.prior_stddev
+        ),
+    };
+    let mut out = format!(
+        "{}: {} variation(s), {users} user(s); {srm}\n{engine}, {}% intervals\n",
+        results.experiment,
+        results.variations.len(),
+        results.options.confidence * 100.0
+    );
+    for metric in &results.metrics {
+        out.push('\n');
+        out.push_str(&metric_table(metric, results.options.engine));
+    }
+    out
+}
+
+fn metric_table(metric: &MetricResult, engine: Engine) -> String {
+    let status = match metric.status {
+        MetricStatus::NotEnoughData => "not enough data",
+        MetricStatus::Inconclusive => "inconclusive",
+        MetricStatus::Significant => "significant",
+    };
+    let mut title = format!(
+        "{} ({}",
+        metric.goal,
+        match metric.kind {
+            MetricKind::Binomial => "binomial",
+            MetricKind::Value => "value",
+        }
+    );
+    if metric.primary {
+        title.push_str(", primary");
+    }
+    if metric.inverse {
+        title.push_str(", lower is better");
+    }
+    let (count, mean) = match metric.kind {
+        MetricKind::Binomial => ("conversions", "rate"),
+        MetricKind::Value => ("total", "mean"),
+    };
+    let decision = match engine {
+        Engine::Frequentist => "p-value",
+        Engine::Bayesian => "chance to win",
+    };
+    let mut rows = vec![vec![
+        "variation".to_owned(),
+        "users".to_owned(),
+        count.to_owned(),
+        mean.to_owned(),
+        "effect [interval]".to_owned(),
+        decision.to_owned(),
+        "verdict".to_owned(),
+    ]];
+    for v in &metric.variations {
+        let observed = v.conversions.or(v.total).unwrap_or(0.0);
+        let mean = match (v.mean, metric.kind) {
+            (None, _) => "-".to_owned(),
+            (Some(m), MetricKind::Binomial) => format!("{:.2}%", m * 100.0),
+            (Some(m), MetricKind::Value) => format!("{m:.2}"),
+        };
+        let mut row = vec![
+            v.key.clone(),
+            v.users.to_string(),
+            format!("{observed}"),
+            mean,
+        ];
+        row.extend(comparison_cells(v.comparison.as_ref()));
+        rows.push(row);
+    }
+    format!("{title}): {status}\n{}", aligned(&rows))
+}
+
+/// Effect, p-value or chance to win, and verdict of one comparison (the baseline has none).
+fn comparison_cells(comparison: Option<&Comparison>) -> Vec<String> {
+    let Some(c) = comparison else {
+        return vec!["(baseline)".to_owned(), String::new(), String::new()];
+    };
+    let verdict = match c.verdict {
+        Verdict::Better => "better",
+        Verdict::Worse => "worse",
+        Verdict::Inconclusive => "inconclusive",
+        Verdict::NotEnoughData => "-",
+    };
+    let shown = |effect: &Effect, relative: bool| {
+        let f = |x: f64| {
+            if relative {
+                format!("{:+.1}%", x * 100.0)
+            } else {
+                format!("{x:+.4}")
+            }
+        };
+        let effect_text = format!(
+            "{} [{}, {}]{}",
+            f(effect.estimate),
+            f(effect.interval[0]),
+            f(effect.interval[1]),
+            if relative { "" } else { " absolute" }
+        );
+        let decision = match (effect.p_value, effect.chance_to_win) {
+            (Some(p), _) => p_value(p),
+            (None, Some(ctw)) => format!("{:.1}%", ctw * 100.0),
+            (None, None) => String::new(),
+        };
+        vec![effect_text, decision]
+    };
+    let mut cells = match (&c.relative, &c.absolute, c.reason) {
+        (Some(e), _, _) => shown(e, true),
+        (None, Some(e), _) => shown(e, false),
+        (None, None, reason) => vec![
+            format!(
+                "not enough data: {}",
+                reason.map_or("no effect", |r| r.message())
+            ),
+            String::new(),
+        ],
+    };
+    cells.push(verdict.to_owned());
+    cells
+}
+
+fn p_value(p: f64) -> String {
+    if p < 0.0001 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
+}
+
+/// Rows as left-aligned columns two spaces apart, each line indented by two.
+fn aligned(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|cell| cell.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        out.push_str("  ");
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
