@@ -23,7 +23,7 @@ pub use collect::{
 pub use events::{Recorded, Visitor};
 pub use flood::FloodGuard;
 pub use page::measure_page;
-pub use results::{counts_from_rows, results_statements};
+pub use results::{analysis, analysis_options, counts_from_rows, results_statements};
 pub use sql::{
     Param, RetentionClock, Statement, retention_statements, server_statements, statements,
 };

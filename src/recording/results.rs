@@ -1,11 +1,13 @@
-//! Results from D1: the SQL that aggregates an experiment's rows, and the `Counts` JSON (the
-//! input of `stats::analyze`) made from what it returns.
+//! Results from D1: the SQL that aggregates an experiment's rows, the `Counts` JSON (the input
+//! of `stats::analyze`) made from what it returns, and the analysis of those counts.
 
 use chrono::DateTime;
 use serde_json::{Value, json};
 
 use super::sql::{Param, Statement};
 use crate::document::{Experiment, MetricKind};
+use crate::request::param;
+use crate::stats::{Counts, Engine, Options, Prior, analyze};
 
 /// Users (distinct exposed visitors) per variation.
 pub const USERS_SQL: &str =
@@ -112,4 +114,46 @@ pub fn counts_from_rows(
             "users": users,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The statistics options of a results request, from its query: `engine=bayesian|frequentist`,
+/// `prior=flat|proper`, `prior_stddev=<number>`, `confidence=<number>` (the analysis itself
+/// reports values out of range); an error says what to send.
+pub fn analysis_options(query: &str) -> Result<Options, String> {
+    let mut options = Options::default();
+    if let Some(engine) = param(query, "engine") {
+        options.engine = match engine.as_str() {
+            "bayesian" => Engine::Bayesian,
+            "frequentist" => Engine::Frequentist,
+            other => return Err(format!("engine={other:?}: use bayesian or frequentist")),
+        };
+    }
+    if let Some(prior) = param(query, "prior") {
+        options.prior = match prior.as_str() {
+            "flat" => Prior::Flat,
+            "proper" => Prior::Proper,
+            other => return Err(format!("prior={other:?}: use flat or proper")),
+        };
+    }
+    for (name, target) in [
+        ("prior_stddev", &mut options.prior_stddev),
+        ("confidence", &mut options.confidence),
+    ] {
+        if let Some(text) = param(query, name) {
+            *target = text
+                .parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .ok_or_else(|| format!("{name}={text:?}: expected a number"))?;
+        }
+    }
+    Ok(options)
+}
+
+/// The analysis of counts made by [`counts_from_rows`]: `stats::analyze` with `options`, as JSON
+/// (counts that do not read as `stats::Counts` give an error).
+pub fn analysis(counts: &Value, options: &Options) -> Result<Value, String> {
+    let counts: Counts = serde_json::from_value(counts.clone())
+        .map_err(|e| format!("the counts do not read as stats::Counts: {e}"))?;
+    serde_json::to_value(analyze(&counts, options)).map_err(|e| e.to_string())
 }

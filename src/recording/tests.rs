@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::collect::{Collected, collect_events, parse_collect, parse_server_conversion};
 use super::events::{Event, Visitor};
 use super::page::measure_page;
-use super::results::counts_from_rows;
+use super::results::{analysis, analysis_options, counts_from_rows};
 use super::sql::{
     INSERT_EXPOSURE, Param, RETENTION_EVERY_MS, RetentionClock, SERVER_CONVERSION,
     UPSERT_CONVERSION, retention_statements, server_statements, statements,
@@ -474,5 +474,32 @@ fn counts_are_made_from_aggregated_rows() {
             ],
             "days": [{"day": "2025-11-30", "users": [600, 590]}, {"day": "2025-12-01", "users": [400, 408]}]
         })
+    );
+    // The counts are exactly what the statistics read.
+    let results = analysis(&counts, &analysis_options("").unwrap()).unwrap();
+    assert_eq!(results["problems"], json!([]), "{results}");
+    assert_eq!(results["variations"], counts["variations"]);
+    assert_eq!(results["metrics"].as_array().unwrap().len(), 4);
+    assert_eq!(results["metrics"][0]["goal"], "thanks");
+    assert_eq!(results["metrics"][0]["variations"][1]["conversions"], 120.0);
+}
+
+#[test]
+fn analysis_options_come_from_the_query() {
+    use crate::stats::{Engine, Options, Prior};
+    assert_eq!(analysis_options("").unwrap(), Options::default());
+    let o = analysis_options("engine=frequentist&confidence=0.9").unwrap();
+    assert_eq!((o.engine, o.confidence), (Engine::Frequentist, 0.9));
+    let o = analysis_options("prior=proper&prior_stddev=0.2").unwrap();
+    assert_eq!((o.prior, o.prior_stddev), (Prior::Proper, 0.2));
+    assert!(
+        analysis_options("engine=magic")
+            .unwrap_err()
+            .contains("bayesian or frequentist")
+    );
+    assert!(
+        analysis_options("confidence=high")
+            .unwrap_err()
+            .contains("expected a number")
     );
 }

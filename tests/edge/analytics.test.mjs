@@ -113,9 +113,9 @@ test("the results API reports exactly the users per variation and the conversion
   const get = (path, token = ADMIN) => veneer.fetch(`https://shop.test/__veneer/api/${path}`, { headers: { authorization: `Bearer ${token}` } });
   assert.equal((await get("results/hero-copy", "wrong")).status, 401);
   assert.equal((await get("results/nope")).status, 404);
-  const response = await get("results/hero-copy");
+  const response = await get("results/hero-copy?format=counts");
   assert.equal(response.status, 200);
-  const { counts } = await response.json();
+  const counts = await response.json();
   const { results: perVariation } = await veneer.db.prepare("SELECT variation, COUNT(*) AS n FROM exposures WHERE experiment = 'hero-copy' GROUP BY variation ORDER BY variation").all();
   assert.deepEqual(counts.variations, VARIATIONS.map((key, i) => ({ key, users: perVariation.find((r) => r.variation === i)?.n ?? 0 })));
   assert.equal(counts.variations[0].users + counts.variations[1].users, 40);
@@ -123,6 +123,14 @@ test("the results API reports exactly the users per variation and the conversion
   assert.deepEqual(counts.metrics.map((m) => [m.goal, m.kind, m.primary]), [["cart_view", "binomial", true], ["cta_click", "binomial", false], ["add_to_cart", "value", false], ["order", "value", false]]);
   const today = new Date().toISOString().slice(0, 10);
   assert.deepEqual(counts.days, [{ day: today, users: counts.variations.map((v) => v.users) }]);
+  // Without format=counts: the statistics of those counts (stats::analyze).
+  const analysis = await (await get("results/hero-copy?engine=frequentist")).json();
+  assert.deepEqual(analysis.problems, []);
+  assert.deepEqual(analysis.variations, counts.variations);
+  assert.equal(analysis.options.engine, "frequentist");
+  assert.ok(analysis.srm && typeof analysis.srm.status === "string", JSON.stringify(analysis.srm));
+  assert.deepEqual(analysis.metrics.map((m) => m.goal), ["cart_view", "cta_click", "add_to_cart", "order"]);
+  assert.equal((await get("results/hero-copy?engine=magic")).status, 400);
 });
 
 test("bots, visitors without consent and previews are not counted", async () => {
@@ -167,7 +175,7 @@ test("a page-view goal converts exactly the visitors who viewed it, in their var
     assert.equal(row.count, 2, "each view counts");
   }
   // The results count each buyer once (binomial), in the variation they saw.
-  const { counts } = await (await veneer.fetch("https://shop.test/__veneer/api/results/hero-copy", { headers: { authorization: `Bearer ${ADMIN}` } })).json();
+  const counts = await (await veneer.fetch("https://shop.test/__veneer/api/results/hero-copy?format=counts", { headers: { authorization: `Bearer ${ADMIN}` } })).json();
   const cart = counts.metrics.find((m) => m.goal === "cart_view");
   assert.deepEqual(cart.totals.map((t) => t.sum), VARIATIONS.map((v) => buyers.filter((b) => b.variation === v).length));
 });

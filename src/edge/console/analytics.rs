@@ -9,8 +9,10 @@ use crate::edge::config::Config;
 use crate::edge::recording::{DB_BINDING, prepare};
 use crate::edge::rules_cache::load_rules;
 use crate::recording::{
-    Statement, counts_from_rows, parse_server_conversion, results_statements, server_statements,
+    Statement, analysis, analysis_options, counts_from_rows, parse_server_conversion,
+    results_statements, server_statements,
 };
+use crate::request::param;
 
 fn d1_failure(e: &worker::Error) -> Failure {
     Failure::new(
@@ -64,14 +66,17 @@ pub(super) async fn conversion(
     Ok(json!({ "attributed": attributed }))
 }
 
-/// `GET api/results/<experiment>`: `{"counts": <the Counts JSON from D1>, "analysis": null}`
-/// (the statistics are not wired in yet: `analysis` stays null).
+/// `GET api/results/<experiment>[?engine=&prior=&prior_stddev=&confidence=]`: the analysis of
+/// the experiment's counts from D1 (`stats::analyze`, as JSON); with `format=counts`, the
+/// counts themselves (the input of `veneer results --counts`).
 pub(super) async fn results(
     env: &Env,
     config: &Config,
     experiment: &str,
+    query: &str,
     now_ms: f64,
 ) -> Result<Value, Failure> {
+    let options = analysis_options(query).map_err(|e| Failure::new(400, e))?;
     let rules = load_rules(env, config, &config.key, now_ms)
         .await
         .map_err(|e| Failure::new(503, e.to_string()))?;
@@ -91,5 +96,8 @@ pub(super) async fn results(
             .map(Option::unwrap_or_default)
     };
     let counts = counts_from_rows(e, &rows(0)?, &rows(1)?, &rows(2)?);
-    Ok(json!({ "counts": counts, "analysis": null }))
+    if param(query, "format").as_deref() == Some("counts") {
+        return Ok(counts);
+    }
+    analysis(&counts, &options).map_err(|e| Failure::new(500, e))
 }

@@ -315,7 +315,8 @@ async fn route(
         }
         ("GET", rest) if rest.starts_with("results/") => {
             let experiment = rest.trim_start_matches("results/");
-            ok(analytics::results(call.env, call.config, experiment, call.now_ms).await?)
+            let (env, config, query) = (call.env, call.config, call.query.as_str());
+            ok(analytics::results(env, config, experiment, query, call.now_ms).await?)
         }
         _ => Err(Failure::new(
             404,
