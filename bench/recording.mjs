@@ -12,7 +12,8 @@
 //      run against the requests wrk completed (an exposure per request);
 //   3. D1 rows per 1,000 visitors who each view the experiment page and the cart (a page-view
 //      goal), and report one custom goal through /__veneer/collect.
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,13 +58,16 @@ request = function()
 end
 `;
 
-function wrk(url, connections, seconds, run) {
+const exec = promisify(execFile);
+
+/** wrk against `url` (async: the origin and Miniflare live in this process's event loop). */
+async function wrk(url, connections, seconds, run) {
   const dir = mkdtempSync(join(tmpdir(), "veneer-bench-"));
   const script = join(dir, "visitors.lua");
   // wrk's Lua has no string ids of its own: RUN keeps runs apart (a letter and a digit).
   writeFileSync(script, LUA.replace("RUN", JSON.stringify(run)));
   try {
-    const out = execFileSync("wrk", ["-t", String(Math.min(connections, 4)), "-c", String(connections), "-d", `${seconds}s`, "--latency", "-s", script, url], { encoding: "utf8" });
+    const { stdout: out } = await exec("wrk", ["-t", String(Math.min(connections, 4)), "-c", String(connections), "-d", `${seconds}s`, "--latency", "-s", script, url], { encoding: "utf8" });
     const number = (re) => Number((out.match(re) ?? [])[1]);
     const ms = (re) => {
       const m = out.match(re);
@@ -115,8 +119,8 @@ try {
   for (const [enabled, run] of [[false, "f1"], [true, "n1"], [false, "f2"], [true, "n2"]]) {
     const veneer = await startVeneer({ origin: shop.url, rules: rules(enabled), listen: true, vars: { VENEER_SECRET: "bench" } });
     try {
-      wrk(veneer.url, 8, 2, "w" + run.slice(1)); // warm-up
-      const r = wrk(veneer.url, 8, DURATION, run);
+      await wrk(veneer.url, 8, 2, "w" + run.slice(1)); // warm-up
+      const r = await wrk(veneer.url, 8, DURATION, run);
       const { rows } = await settled(veneer.db, `b${run}`);
       say(`| ${enabled ? "on" : "off"} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${rows}${r.errors ? ` (${r.errors})` : ""} |`);
     } finally {
@@ -133,10 +137,10 @@ try {
   for (const c of CONCURRENCY) {
     const veneer = await startVeneer({ origin: shop.url, rules: rules(true), listen: true, vars: { VENEER_SECRET: "bench" } });
     try {
-      wrk(veneer.url, c, 2, "w0");
+      await wrk(veneer.url, c, 2, "w0");
       const run = `c${String(c).slice(0, 1)}`;
       const started = Date.now();
-      const r = wrk(veneer.url, c, DURATION, run);
+      const r = await wrk(veneer.url, c, DURATION, run);
       const { rows, waited } = await settled(veneer.db, `b${run}`);
       const elapsed = (Date.now() - started - Math.max(0, waited - 500)) / 1000;
       say(`| ${c} | ${r.requests} | ${r.rps.toFixed(0)} | ${rows} | ${Math.max(0, r.requests - rows)} | ${(rows / elapsed).toFixed(0)} | ${r.p50.toFixed(2)} |`);
@@ -154,12 +158,14 @@ try {
     const VISITORS = 1000;
     for (let i = 0; i < VISITORS; i++) {
       const id = `r${String(i).padStart(21, "0")}`;
-      const first = await veneer.fetch("https://shop.test/", { headers: { cookie: `veneer_id=${id}; consent=yes` } });
+      // Each visitor from its own address, as in production (the flood guard counts per address).
+      const ip = { "cf-connecting-ip": `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}` };
+      const first = await veneer.fetch("https://shop.test/", { headers: { cookie: `veneer_id=${id}; consent=yes`, ...ip } });
       await first.text();
       const exp = first.headers.getSetCookie().find((c) => c.startsWith("veneer_exp=")).split(";")[0];
       const cookie = `veneer_id=${id}; consent=yes; ${exp}`;
-      await (await veneer.fetch("https://shop.test/cart", { headers: { cookie } })).text();
-      await (await veneer.fetch("https://shop.test/__veneer/collect", { method: "POST", headers: { cookie }, body: JSON.stringify({ goal: "add_to_cart", value: 10 }) })).text();
+      await (await veneer.fetch("https://shop.test/cart", { headers: { cookie, ...ip } })).text();
+      await (await veneer.fetch("https://shop.test/__veneer/collect", { method: "POST", headers: { cookie, ...ip }, body: JSON.stringify({ goal: "add_to_cart", value: 10 }) })).text();
     }
     await new Promise((r) => setTimeout(r, 1000));
     const exposures = await count(veneer.db, "SELECT COUNT(*) AS n FROM exposures WHERE visitor LIKE 'r%'");

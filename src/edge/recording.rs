@@ -18,8 +18,9 @@ use super::rules_cache::load_rules;
 use super::runtime::{header_map, js_message, log_event};
 use crate::document::CompiledRules;
 use crate::recording::{
-    CollectError, FloodGuard, MAX_COLLECT_BYTES, Param, Recorded, RetentionClock, Statement,
-    Visitor, collect_events, parse_collect, retention_statements, statements,
+    CollectError, FLUSH_DELAY_MS, FloodGuard, MAX_COLLECT_BYTES, Param, Recorded, RetentionClock,
+    Statement, Visitor, WriteBuffer, collect_events, parse_collect, retention_statements,
+    statements,
 };
 use crate::request::{PreviewState, RequestInput, Session, SessionInput};
 
@@ -32,6 +33,8 @@ const ANALYTICS_BINDING: &str = "VENEER_ANALYTICS";
 thread_local! {
     /// This isolate's `/collect` counts per client.
     static FLOOD: RefCell<FloodGuard> = RefCell::new(FloodGuard::new());
+    /// Statements waiting for the next flush.
+    static PENDING: RefCell<WriteBuffer> = RefCell::new(WriteBuffer::default());
     /// When this isolate last deleted rows past the retention.
     static RETENTION: RefCell<RetentionClock> = RefCell::new(RetentionClock::default());
 }
@@ -49,9 +52,10 @@ pub(super) fn prepare(db: &D1Database, s: &Statement) -> worker::Result<D1Prepar
     db.prepare(s.sql).bind(&values)
 }
 
-/// Records one request's events after the response: the D1 batch (with the retention deletes
-/// when due) through `ctx.waitUntil`, the Analytics Engine data points and the log lines now
-/// (neither waits for anything). A failure drops the recording and writes one log line.
+/// Records one request's events after the response: its statements (with the retention
+/// deletes when due) join the isolate's [`WriteBuffer`], sent to D1 in batches through
+/// `ctx.waitUntil`; the Analytics Engine data points and the log lines now (neither waits for
+/// anything). A D1 failure drops that batch and writes one log line.
 pub(super) fn record(
     env: &Env,
     ctx: &worker::worker_sys::Context,
@@ -94,16 +98,26 @@ pub(super) fn record(
             recorded.at_ms,
         ));
     }
-    let db = match env.d1(DB_BINDING) {
-        Ok(db) => db,
-        Err(e) => {
-            log_event("recording_failed", &dropped(&e.to_string()), version, path);
-            return;
-        }
-    };
+    let flushes = PENDING.with_borrow_mut(|p| p.push(batch));
+    for _ in 0..flushes {
+        flush(env, ctx, version, path);
+    }
+}
+
+/// Sends one batch of what the isolate's requests recorded, [`FLUSH_DELAY_MS`] from now,
+/// through `ctx.waitUntil` (so after the response). A failure drops that batch and writes one
+/// log line.
+fn flush(env: &Env, ctx: &worker::worker_sys::Context, version: Option<&str>, path: &str) {
+    let db = env.d1(DB_BINDING);
     let (version, path) = (version.map(str::to_owned), path.to_owned());
     let task = wasm_bindgen_futures::future_to_promise(async move {
+        worker::Delay::from(std::time::Duration::from_millis(FLUSH_DELAY_MS)).await;
+        let batch = PENDING.with_borrow_mut(WriteBuffer::take);
+        if batch.is_empty() {
+            return Ok(JsValue::UNDEFINED);
+        }
         let written = async {
+            let db = db?;
             let prepared = batch
                 .iter()
                 .map(|s| prepare(&db, s))

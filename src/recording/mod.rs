@@ -25,5 +25,6 @@ pub use flood::FloodGuard;
 pub use page::measure_page;
 pub use results::{analysis, analysis_options, counts_from_rows, results_statements};
 pub use sql::{
-    Param, RetentionClock, Statement, retention_statements, server_statements, statements,
+    FLUSH_DELAY_MS, Param, RetentionClock, Statement, WriteBuffer, retention_statements,
+    server_statements, statements,
 };

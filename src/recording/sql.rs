@@ -159,3 +159,40 @@ pub fn retention_statements(days: u64, now_ms: i64) -> Vec<Statement> {
         },
     ]
 }
+
+/// Most statements in one D1 batch (one batch per flush, and D1's Free plan allows 50 queries
+/// per invocation).
+pub const MAX_BATCH: usize = 40;
+
+/// How long a flush waits for more statements before it sends its batch, in milliseconds.
+pub const FLUSH_DELAY_MS: u64 = 100;
+
+/// The statements waiting to be sent, shared by the requests of one isolate: instead of one D1
+/// batch per request, each flush sends up to [`MAX_BATCH`] statements of all the requests of the
+/// last [`FLUSH_DELAY_MS`]. There are always enough flushes scheduled to send everything
+/// waiting, so nothing is left behind when traffic stops.
+#[derive(Debug, Default)]
+pub struct WriteBuffer {
+    pending: Vec<Statement>,
+    flushes: usize,
+}
+
+impl WriteBuffer {
+    /// Adds statements; says how many new flushes to schedule (each sends one batch).
+    pub fn push(&mut self, statements: Vec<Statement>) -> usize {
+        self.pending.extend(statements);
+        let mut new = 0;
+        while self.pending.len() > self.flushes * MAX_BATCH {
+            self.flushes += 1;
+            new += 1;
+        }
+        new
+    }
+
+    /// One flush's batch: the oldest statements, at most [`MAX_BATCH`].
+    pub fn take(&mut self) -> Vec<Statement> {
+        self.flushes = self.flushes.saturating_sub(1);
+        let n = self.pending.len().min(MAX_BATCH);
+        self.pending.drain(..n).collect()
+    }
+}

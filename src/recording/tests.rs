@@ -503,3 +503,31 @@ fn analysis_options_come_from_the_query() {
             .contains("expected a number")
     );
 }
+
+#[test]
+fn the_write_buffer_schedules_enough_flushes_for_everything_waiting() {
+    use super::sql::{MAX_BATCH, Statement, WriteBuffer};
+    let statement = |i: usize| Statement {
+        sql: INSERT_EXPOSURE,
+        params: vec![Param::Number(i as f64)],
+    };
+    let mut buffer = WriteBuffer::default();
+    assert_eq!(
+        buffer.push(vec![statement(0), statement(1)]),
+        1,
+        "the first request schedules a flush"
+    );
+    assert_eq!(buffer.push(vec![statement(2)]), 0, "the next ones join it");
+    let many: Vec<Statement> = (3..MAX_BATCH + 10).map(statement).collect();
+    assert_eq!(buffer.push(many), 1, "past one batch, a second flush");
+    let first = buffer.take();
+    assert_eq!(first.len(), MAX_BATCH);
+    assert_eq!(first[0].params, [Param::Number(0.0)], "oldest first");
+    assert_eq!(buffer.take().len(), 10);
+    assert_eq!(buffer.take().len(), 0, "nothing left");
+    assert_eq!(
+        buffer.push(vec![statement(99)]),
+        1,
+        "a later request schedules anew"
+    );
+}
