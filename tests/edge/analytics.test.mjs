@@ -174,6 +174,14 @@ test("a page-view goal converts exactly the visitors who viewed it, in their var
     assert.equal(VARIATIONS[row.variation], buyer.variation);
     assert.equal(row.count, 2, "each view counts");
   }
+  // A browser with its assignment rewritten to the other variation: no conversion at all.
+  const [cheat] = browsers;
+  const other = cheat.variation === "bold" ? "control" : "bold";
+  const tampered = cheat.cookie.replace(/veneer_exp=hero-copy=(control|bold)/, `veneer_exp=hero-copy=${other}`);
+  assert.notEqual(tampered, cheat.cookie);
+  await (await veneer.fetch("https://shop.test/cart", { headers: { cookie: tampered } })).text();
+  await settle();
+  assert.equal(await countRows("conversions", "visitor = ?", [cheat.id]), 0, "the tampered cookie converted nothing");
   // The results count each buyer once (binomial), in the variation they saw.
   const counts = await (await veneer.fetch("https://shop.test/__veneer/api/results/hero-copy?format=counts", { headers: { authorization: `Bearer ${ADMIN}` } })).json();
   const cart = counts.metrics.find((m) => m.goal === "cart_view");
