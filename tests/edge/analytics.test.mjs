@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { BROWSER_UA, ROOT, launchChromium, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer } from "./harness.mjs";
 
 const SECRET = "analytics-test-secret";
 const ADMIN = "analytics-admin-token-0123456789";
@@ -380,5 +380,28 @@ test("a D1 that fails (no tables) still serves the page, and logs one line", asy
     assert.match(failed[0].detail, /migrations/);
   } finally {
     await broken.close();
+  }
+});
+
+test("Veneer's script and the dataLayer event carry the page's CSP nonce", async () => {
+  const page = `<!doctype html><html><head><title>t</title><script nonce="r4nd0m">window.own = 1;</script></head>
+<body><div class="hero"><h1>Built for the trail</h1><a class="cta" href="/c/shoes">Shop</a></div></body></html>`;
+  const origin = await startOrigin((req, res) => {
+    res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-security-policy": "script-src 'nonce-r4nd0m'" });
+    res.end(page);
+  });
+  const csp = await startVeneer({ origin: origin.url, rules: JSON.stringify(RULES), vars: { VENEER_SECRET: SECRET } });
+  try {
+    const response = await csp.fetch("https://shop.test/", { headers: { cookie: `veneer_id=${newId()}; consent=yes` } });
+    const html = await response.text();
+    const scripts = [...html.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
+    assert.deepEqual(scripts, [
+      '<script nonce="r4nd0m" data-veneer="datalayer">',
+      '<script nonce="r4nd0m">',
+      '<script nonce="r4nd0m" data-veneer="tracker">',
+    ]);
+  } finally {
+    await csp.close();
+    await origin.close();
   }
 });
