@@ -37,6 +37,7 @@ mod diagnostic;
 mod document;
 mod engine;
 mod policy;
+mod recording;
 mod render;
 mod request;
 mod stats;

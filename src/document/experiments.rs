@@ -3,6 +3,7 @@
 use super::actions::Action;
 use super::audiences::Audience;
 use super::element_actions::compile_action;
+use super::goals::{Metric, compile_metrics};
 use super::pages::PagePattern;
 use std::collections::HashSet;
 
@@ -27,6 +28,7 @@ pub(super) const EXPERIMENT_FIELDS: &[&str] = &[
     "hash_version",
     "namespace",
     "variations",
+    "metrics",
 ];
 
 /// A GrowthBook namespace slice: experiments whose slices of the same namespace do not overlap
@@ -90,6 +92,8 @@ pub struct Experiment {
     pub weights: Option<Vec<f64>>,
     /// The variations; the first is the control.
     pub variations: Vec<Variation>,
+    /// What it measures (goals), the primary metric first; empty when it names none.
+    pub metrics: Vec<Metric>,
 }
 
 /// Whether an id fits in cookies and query parameters: 1 to 64 of `A-Z a-z 0-9 _ -`.
@@ -336,6 +340,10 @@ pub(super) fn compile_experiment(
             status
         }
     };
+    let metrics = e
+        .get("metrics")
+        .map(|m| compile_metrics(m, &path.key("metrics"), known.goals, check))
+        .unwrap_or_default();
     Some(Experiment {
         id: id?,
         pages,
@@ -348,5 +356,6 @@ pub(super) fn compile_experiment(
         namespace,
         weights,
         variations,
+        metrics,
     })
 }

@@ -10,6 +10,7 @@ mod audiences;
 mod element_actions;
 mod experiments;
 mod fragment;
+mod goals;
 mod names;
 mod operations;
 mod page_actions;
@@ -34,6 +35,7 @@ use serde_json::{Map, Value};
 use crate::diagnostic::{JsonPath, Problem, describe};
 use audiences::{compile_condition, compile_saved_groups, drop_unknown_and_cyclic_audiences};
 use experiments::compile_experiment;
+use goals::compile_goals;
 use reader::Checker;
 use rule::compile_rule;
 use settings::compile_settings;
@@ -41,7 +43,8 @@ use targeting::Known;
 
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
-pub use experiments::{Experiment, Namespace, Status};
+pub use experiments::{Experiment, Namespace, Status, is_simple_id};
+pub use goals::{Goal, GoalKind, Goals, MetricKind};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;
@@ -100,6 +103,8 @@ pub struct CompiledRules {
     pub experiments: Vec<Experiment>,
     /// Which experiments can apply to which path.
     pub experiment_index: PageIndex,
+    /// Goals that experiments measure (`goals`).
+    pub goals: Goals,
     /// Problems that made rules or audiences be skipped.
     pub problems: Vec<Problem>,
 }
@@ -110,6 +115,18 @@ impl CompiledRules {
     pub fn applies_to(&self, path: &str) -> bool {
         !self.index.candidates(path).is_empty()
             || !self.experiment_index.candidates(path).is_empty()
+            || self.measures_page(path)
+    }
+
+    /// Whether a goal that a running experiment measures concerns `path` (decoded), with
+    /// recording on: the page is then looked at even when nothing on it changes.
+    pub fn measures_page(&self, path: &str) -> bool {
+        self.settings.recording.enabled
+            && self.goals.on_page(path).any(|g| {
+                self.experiments.iter().any(|e| {
+                    e.status == Status::Running && e.metrics.iter().any(|m| m.goal == g.name)
+                })
+            })
     }
 }
 
@@ -191,6 +208,7 @@ pub(super) const DOCUMENT_FIELDS: &[&str] = &[
     "saved_groups",
     "rules",
     "experiments",
+    "goals",
 ];
 
 /// Compiles a rules document that is already parsed JSON.
@@ -253,6 +271,20 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
             Map::new()
         }
     };
+    let goal_values = match doc.get("goals") {
+        None => Map::new(),
+        Some(Value::Object(map)) => map.clone(),
+        Some(other) => {
+            fatal.push(
+                JsonPath::root().key("goals"),
+                format!(
+                    "expected an object of goal names to goals, found {}",
+                    describe(other)
+                ),
+            );
+            Map::new()
+        }
+    };
     if !fatal.problems.is_empty() {
         return Err(RulesError::Document(fatal.problems));
     }
@@ -268,10 +300,12 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
     }
     drop_unknown_and_cyclic_audiences(&mut audiences, &defined, &mut check);
 
+    let goals = compile_goals(&goal_values, &mut check);
     let known = Known {
         settings: &settings,
         audiences: &audiences,
         defined: &defined,
+        goals: &goals,
     };
     let mut compiled = compile_entries(rules, "rules", "rule", &known, &mut check, compile_rule);
     // Stable: equal priorities keep document order.
@@ -295,6 +329,7 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
         index,
         experiments,
         experiment_index,
+        goals,
         problems: check.problems,
     })
 }

@@ -6,9 +6,10 @@ use serde_json::Value;
 
 use super::DOCUMENT_FIELDS;
 use super::experiments::EXPERIMENT_FIELDS;
+use super::goals::{GOAL_FIELDS, GOAL_TYPES, METRIC_FIELDS, METRICS_FIELDS};
 use super::operations::{ELEMENT_OPERATIONS, PAGE_OPERATIONS, ValueKind};
 use super::rule::RULE_FIELDS;
-use super::settings::SETTINGS_FIELDS;
+use super::settings::{RECORDING_FIELDS, SETTINGS_FIELDS};
 
 /// The JSON Schema of a rules document, built from the same tables the validator uses.
 ///
@@ -101,15 +102,62 @@ pub fn schema() -> Value {
         "consent_cookie": { "type": "string" },
         "consent_values": names,
         "redirect_hosts": names,
-        "header_attributes": names
+        "header_attributes": names,
+        "recording": { "type": "object", "additionalProperties": false,
+            "description": "what is recorded about experiments (exposures and conversions in D1)",
+            "properties": {
+                "enabled": { "type": "boolean" },
+                "retention_days": { "type": "integer", "minimum": 1, "maximum": 800 },
+                "data_layer": { "type": "boolean" },
+                "analytics_engine": { "type": "boolean" },
+                "log": { "type": "boolean" } } }
     });
+    let goal_pages =
+        json!({ "type": "array", "minItems": 1, "items": rule_props["pages"]["items"] });
+    let goal = json!({ "type": "object", "additionalProperties": false, "required": ["type"],
+        "properties": {
+            "type": { "enum": GOAL_TYPES },
+            "description": { "type": "string" },
+            "pages": goal_pages,
+            "select": { "type": "string", "minLength": 1, "maxLength": 256,
+                "description": "CSS selector of what is clicked or submitted (click and submit goals)" } } });
+    debug_assert!(
+        GOAL_FIELDS
+            .iter()
+            .all(|f| goal["properties"].get(f).is_some())
+    );
+    debug_assert!(
+        RECORDING_FIELDS
+            .iter()
+            .all(|f| settings_props["recording"]["properties"].get(f).is_some())
+    );
+    let goal_name = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" });
+    let metric = json!({ "oneOf": [ goal_name, { "type": "object", "additionalProperties": false,
+        "required": ["goal"], "properties": {
+            "goal": goal_name,
+            "kind": { "enum": ["binomial", "value"] },
+            "inverse": { "type": "boolean" } } } ] });
+    let metrics = json!({ "type": "object", "additionalProperties": false, "required": ["primary"],
+        "properties": { "primary": metric, "secondary": { "type": "array", "maxItems": 20, "items": metric } } });
+    debug_assert!(
+        METRICS_FIELDS
+            .iter()
+            .all(|f| metrics["properties"].get(f).is_some())
+    );
+    debug_assert!(METRIC_FIELDS.iter().all(|f| {
+        metrics["properties"]["primary"]["oneOf"][1]["properties"]
+            .get(f)
+            .is_some()
+    }));
     let doc_props = json!({
         "version": { "type": ["integer", "string"] },
         "settings": { "type": "object", "additionalProperties": false, "properties": settings_props },
         "audiences": { "type": "object", "additionalProperties": condition },
         "saved_groups": { "type": "object", "additionalProperties": { "type": "array" } },
         "rules": { "type": "array", "items": { "$ref": "#/$defs/rule" } },
-        "experiments": { "type": "array", "items": { "$ref": "#/$defs/experiment" } }
+        "experiments": { "type": "array", "items": { "$ref": "#/$defs/experiment" } },
+        "goals": { "type": "object", "propertyNames": { "pattern": "^[A-Za-z0-9_-]{1,64}$" },
+            "additionalProperties": { "$ref": "#/$defs/goal" } }
     });
     let id = json!({ "type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$" });
     let experiment_props = json!({
@@ -129,7 +177,8 @@ pub fn schema() -> Value {
         "variations": { "type": "array", "minItems": 2, "maxItems": 100, "items": {
             "type": "object", "additionalProperties": false, "required": ["id"], "properties": {
                 "id": id, "weight": { "type": "number", "minimum": 0, "maximum": 1 },
-                "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } } } } }
+                "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } } } } },
+        "metrics": metrics
     });
     debug_assert!(
         EXPERIMENT_FIELDS
@@ -154,6 +203,7 @@ pub fn schema() -> Value {
         "$defs": {
             "rule": { "type": "object", "required": ["id", "actions"], "additionalProperties": false, "properties": rule_props },
             "experiment": { "type": "object", "required": ["id", "variations"], "additionalProperties": false, "properties": experiment_props },
+            "goal": goal,
             "action": { "oneOf": variants }
         }
     })

@@ -15,7 +15,51 @@ pub(super) const SETTINGS_FIELDS: &[&str] = &[
     "consent_values",
     "redirect_hosts",
     "header_attributes",
+    "recording",
 ];
+
+/// Fields of `settings.recording`.
+pub(super) const RECORDING_FIELDS: &[&str] = &[
+    "enabled",
+    "retention_days",
+    "data_layer",
+    "analytics_engine",
+    "log",
+];
+
+/// Longest retention `settings.recording.retention_days` may ask for (about two years).
+const MAX_RETENTION_DAYS: u64 = 800;
+
+/// What Veneer records about experiments (`settings.recording`, issue 11): exposures and
+/// conversions in D1, and optionally a `dataLayer` event, an Analytics Engine data point and a
+/// log line per event. Visitors without consent, bots and previews are never recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recording {
+    /// Whether exposures and conversions are recorded at all (default on).
+    pub enabled: bool,
+    /// Rows older than this many days are deleted (default 90).
+    pub retention_days: u64,
+    /// `dataLayer.push({event: "experiment_viewed", ...})` before the page's own scripts
+    /// (default off).
+    pub data_layer: bool,
+    /// One data point per event to the `VENEER_ANALYTICS` Analytics Engine binding, when bound
+    /// (default on).
+    pub analytics_engine: bool,
+    /// One JSON log line per event (default off).
+    pub log: bool,
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            retention_days: 90,
+            data_layer: false,
+            analytics_engine: true,
+            log: false,
+        }
+    }
+}
 
 /// Document-wide settings.
 #[derive(Debug, Clone, Default)]
@@ -32,6 +76,8 @@ pub struct Settings {
     pub redirect_hosts: Vec<String>,
     /// Request headers exposed as the `headers` attribute.
     pub header_attributes: Vec<String>,
+    /// What is recorded about experiments.
+    pub recording: Recording,
 }
 
 /// Reads `settings`, with defaults for what is not given.
@@ -132,5 +178,53 @@ pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Se
             }
         }
     }
+    if let Some(v) = object.get("recording") {
+        settings.recording = compile_recording(v, check);
+    }
     settings
+}
+
+/// Reads `settings.recording`, with defaults for what is not given.
+fn compile_recording(value: &Value, check: &mut Checker) -> Recording {
+    let path = JsonPath::root().key("settings").key("recording");
+    let mut recording = Recording::default();
+    let Some(object) = value.as_object() else {
+        check.push(
+            &path,
+            format!(
+                "expected an object like {{\"enabled\": true, \"retention_days\": 90}}, found {}",
+                describe(value)
+            ),
+        );
+        return recording;
+    };
+    check.unknown_fields(object, &path, RECORDING_FIELDS);
+    for (key, target) in [
+        ("enabled", &mut recording.enabled),
+        ("data_layer", &mut recording.data_layer),
+        ("analytics_engine", &mut recording.analytics_engine),
+        ("log", &mut recording.log),
+    ] {
+        match object.get(key) {
+            None => {}
+            Some(Value::Bool(b)) => *target = *b,
+            Some(other) => check.push(
+                path.key(key),
+                format!("expected true or false, found {}", describe(other)),
+            ),
+        }
+    }
+    if let Some(v) = object.get("retention_days") {
+        match v.as_u64() {
+            Some(d @ 1..=MAX_RETENTION_DAYS) => recording.retention_days = d,
+            _ => check.push(
+                path.key("retention_days"),
+                format!(
+                    "expected whole days from 1 to {MAX_RETENTION_DAYS}, found {}",
+                    describe(v)
+                ),
+            ),
+        }
+    }
+    recording
 }

@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Value};
 
 use super::audiences::{Audience, compile_condition, unknown_audience};
+use super::goals::Goals;
 use super::pages::PagePattern;
 use super::reader::Checker;
 use super::schedule::Schedule;
@@ -18,6 +19,8 @@ pub(super) struct Known<'a> {
     pub(super) audiences: &'a HashMap<String, Audience>,
     /// Every audience name the document defines, valid or not.
     pub(super) defined: &'a HashSet<String>,
+    /// Goals that compiled (experiments' metrics name them).
+    pub(super) goals: &'a Goals,
 }
 
 /// Where, for whom and when: the targeting shared by rules and experiments.

@@ -17,6 +17,7 @@ use super::console;
 use super::origin::{
     BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, forward, origin_request, origin_response, send,
 };
+use super::recording;
 use super::rules_cache::{cached_rules, load_preview_rules, load_rules};
 use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes};
 use super::stream::{Pipe, StreamInfo};
@@ -25,6 +26,7 @@ use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
 use crate::policy::{
     Caching, Treatment, cache_headers, caching, frame_for_preview, rewritten_headers, treatment,
 };
+use crate::recording::{COLLECT_PATH, Visitor, measure_page};
 use crate::render::StreamRewriter;
 use crate::request::{
     ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
@@ -46,7 +48,7 @@ async fn origin_page(
 }
 
 /// The visitor attributes of a request, from its URL, headers and the runtime's `cf` data.
-fn visitor_attributes(
+pub(super) fn visitor_attributes(
     req: &Request,
     headers: &HeaderMap,
     rules: &CompiledRules,
@@ -123,6 +125,10 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     if config.drill_path.as_deref() == Some(path.as_str()) {
         // An operator's drill: proves, on a live deployment, that a crash still serves the page.
         panic!("fail-open drill on {path}");
+    }
+    // Veneer's script reports goals here (experiments' recording): never the origin.
+    if path == COLLECT_PATH {
+        return recording::collect(req, env, ctx, Rc::clone(&config), path);
     }
     // The console's own paths (only when it is on): answered here, never by the origin.
     if let Some(console) = &config.console
@@ -342,6 +348,17 @@ async fn personalize(
         forced: &session.preview.forced,
     };
     let mut decision = decide(&rules, &visit, false);
+    // Exposures and conversions of this page view, stored after the response.
+    let visitor = Visitor {
+        id: session.visitor_id.as_deref(),
+        bot: attrs.get("bot") == Some(&serde_json::Value::Bool(true)),
+        consent: session.consent,
+        preview: session.in_preview(),
+        sticky: &session.sticky,
+    };
+    if let Some(recorded) = measure_page(&rules, &mut decision, &visitor, &page, now as i64) {
+        recording::record(&env, &ctx, &rules, &recorded, &path);
+    }
     if let Some((status, location)) = decision.redirect.clone() {
         // The rule's own headers and cookies, and the session's, go with the redirect too.
         let mut cookies = session.cookies(&input, &decision.remembered());

@@ -1,5 +1,6 @@
 //! The Workers glue, and the only code that touches the runtime: the fetch handler, deployment
-//! config, the rules cache, the origin fetch, the streamed response, and the marketer console.
+//! config, the rules cache, the origin fetch, the streamed response, recording experiments, and the
+//! marketer console.
 //!
 //! It fails open everywhere: when anything goes wrong the visitor gets the origin's own
 //! response, and one log line ([`runtime::log_event`]) says why.
@@ -8,6 +9,7 @@ mod config;
 mod console;
 mod handler;
 mod origin;
+mod recording;
 mod rules_cache;
 mod runtime;
 mod stream;

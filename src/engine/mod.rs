@@ -11,6 +11,7 @@ mod vary;
 
 pub use decide::{Decision, Visit, decide};
 pub use explain::{AssignmentTrace, DEBUG_HEADER, debug_header};
-pub use plan::{Edit, LinkRewrite, Plan};
 #[cfg(test)]
-pub(crate) use plan::{ElementEdit, HeadInjection};
+pub(crate) use plan::ElementEdit;
+pub(crate) use plan::HeadInjection;
+pub use plan::{Edit, LinkRewrite, Plan};

@@ -113,6 +113,9 @@ pub struct Plan {
     pub elements: Vec<ElementEdit>,
     /// HTML for the end of `<head>`.
     pub head: Vec<HeadInjection>,
+    /// HTML placed before the page's first `<script>` (or at the end of `<head>` when no
+    /// script comes first), with that script's CSP nonce: the `dataLayer` event.
+    pub before_scripts: Vec<HeadInjection>,
     /// HTML for the end of `<body>`.
     pub body_end: Vec<String>,
     /// Text replacements, in order.
@@ -126,6 +129,7 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.elements.is_empty()
             && self.head.is_empty()
+            && self.before_scripts.is_empty()
             && self.body_end.is_empty()
             && self.text.is_empty()
             && self.links.is_empty()

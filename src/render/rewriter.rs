@@ -120,6 +120,9 @@ impl StreamRewriter {
                 settings = settings.append_element_content_handler((selector, inject));
             }
         }
+        if !plan.before_scripts.is_empty() {
+            settings = before_scripts(settings, plan);
+        }
         if !plan.body_end.is_empty() {
             let html: String = plan.body_end.concat();
             let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
@@ -195,6 +198,47 @@ pub fn render(plan: &Plan, html: &[u8]) -> Vec<u8> {
     let mut out = rewriter.write(html);
     out.extend(rewriter.end());
     out
+}
+
+/// Adds the handlers that place `plan.before_scripts` once: before the page's first
+/// `<script>` (with its nonce), or at the end of `<body>` on a page without scripts.
+fn before_scripts(
+    mut settings: Settings<'static, 'static>,
+    plan: &Plan,
+) -> Settings<'static, 'static> {
+    let done: Rc<RefCell<bool>> = Rc::default();
+    let with_nonce = Rc::new(plan.before_scripts.clone());
+    let (seen, insert) = (Rc::clone(&done), Rc::clone(&with_nonce));
+    let at_script = ElementContentHandlers::default().element(move |el: &mut Element| {
+        if !*seen.borrow() {
+            *seen.borrow_mut() = true;
+            let nonce = el.get_attribute("nonce").filter(|n| !n.is_empty());
+            let html: String = insert.iter().map(|h| h.render(nonce.as_deref())).collect();
+            el.before(&html, ContentType::Html);
+        }
+        Ok(())
+    });
+    if let Some(selector) = builtin("script") {
+        settings = settings.append_element_content_handler((selector, at_script));
+    }
+    let at_body_end = ElementContentHandlers::default().element(move |el: &mut Element| {
+        let (done, insert) = (Rc::clone(&done), Rc::clone(&with_nonce));
+        if let Some(handlers) = el.end_tag_handlers() {
+            handlers.push(Box::new(move |end| {
+                if !*done.borrow() {
+                    *done.borrow_mut() = true;
+                    let html: String = insert.iter().map(|h| h.render(None)).collect();
+                    end.before(&html, ContentType::Html);
+                }
+                Ok(())
+            }));
+        }
+        Ok(())
+    });
+    if let Some(selector) = builtin("body") {
+        settings = settings.append_element_content_handler((selector, at_body_end));
+    }
+    settings
 }
 
 #[cfg(test)]
@@ -297,6 +341,32 @@ mod tests {
         assert_eq!(
             run(&p, no_nonce),
             "<head><title>t</title><style>.x{}</style><SCRIPT src=/a.js></SCRIPT><meta name=a></head>"
+        );
+    }
+
+    #[test]
+    fn before_scripts_goes_before_the_first_script_with_its_nonce_or_at_the_body_end() {
+        let p = Plan {
+            before_scripts: vec![HeadInjection::new("<script>dl()</script>")],
+            ..Plan::default()
+        };
+        assert_eq!(
+            run(
+                &p,
+                r#"<head><title>t</title><script nonce="n1">a()</script><script>b()</script></head>"#
+            ),
+            r#"<head><title>t</title><script nonce="n1">dl()</script><script nonce="n1">a()</script><script>b()</script></head>"#
+        );
+        assert_eq!(
+            run(
+                &p,
+                "<head><title>t</title></head><body><script nonce=n2>b()</script></body>"
+            ),
+            "<head><title>t</title></head><body><script nonce=\"n2\">dl()</script><script nonce=n2>b()</script></body>"
+        );
+        assert_eq!(
+            run(&p, "<head></head><body><p>x</p></body>"),
+            "<head></head><body><p>x</p><script>dl()</script></body>"
         );
     }
 

@@ -8,6 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, ResponseInit};
 use worker::Env;
 
+use super::analytics;
 use super::audit;
 use super::auth::{Person, person, sign_in, sign_in_needed};
 use super::publisher::{Command, ask};
@@ -311,6 +312,14 @@ async fn route(
         ("POST", "preview-token") => preview_token(call),
         ("POST", "who-matches") => profiles_in_audience(call),
         ("GET", "status") => status(call).await,
+        ("POST", "conversions") => {
+            ok(analytics::conversion(call.env, call.config, &call.body, call.now_ms).await?)
+        }
+        ("GET", rest) if rest.starts_with("results/") => {
+            let experiment = rest.trim_start_matches("results/");
+            let (env, config, query) = (call.env, call.config, call.query.as_str());
+            ok(analytics::results(env, config, experiment, query, call.now_ms).await?)
+        }
         _ => Err(Failure::new(
             404,
             format!("there is no {method} api/{endpoint}: docs/console.md lists the API"),

@@ -7,6 +7,7 @@
 //! other. Console answers never come from the origin and are never cached.
 
 mod access;
+mod analytics;
 mod api;
 mod audit;
 mod auth;
