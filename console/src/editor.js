@@ -17,7 +17,7 @@ import { conflictView, dialog, problemItems } from "./parts.js";
 import { cspNonce } from "./csp.js";
 import { jsonKeys } from "./highlight.js";
 import { experimentAt } from "./ship.js";
-import { resultsHref } from "./results.js";
+import { resultsHref } from "./results-format.js";
 
 const VALIDATE_DELAY_MS = 500;
 

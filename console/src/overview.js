@@ -4,7 +4,7 @@
 import { get } from "./api.js";
 import { fill, h, time } from "./dom.js";
 import { describeRevision } from "./parts.js";
-import { resultsHref } from "./results.js";
+import { resultsHref } from "./results-format.js";
 
 function pages(list) {
   if (list === undefined) return h("span", { class: "muted" }, "every page");

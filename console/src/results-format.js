@@ -2,6 +2,22 @@
 // shows them, which variation to suggest shipping, and the data the charts draw. Nothing here is
 // statistics: every number comes from the API (`stats::analyze`, docs/results.md).
 
+/** The experiment id in `#/results/<id>`, or "". */
+export function experimentInHash(hash) {
+  const m = /^#\/results\/([^?#]*)/.exec(hash || "");
+  if (!m) return "";
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return m[1];
+  }
+}
+
+/** The link to an experiment's results. */
+export function resultsHref(id) {
+  return `#/results/${encodeURIComponent(id)}`;
+}
+
 /** The engines the results API offers (`?engine=`). */
 export const ENGINES = ["bayesian", "frequentist"];
 

@@ -11,25 +11,9 @@ import { dialog, problemItems } from "./parts.js";
 import { effectChart, usersChart } from "./charts.js";
 import { describeShip, shipWinner } from "./ship.js";
 import {
-  ENGINES, METRIC_STATUS, REASONS, VERDICTS, count, effectText, evidenceText, mean, primaryMetric,
-  rate, readAnswer, suggestedWinner, totalUsers,
+  ENGINES, METRIC_STATUS, REASONS, VERDICTS, count, effectText, evidenceText, experimentInHash, mean,
+  primaryMetric, rate, readAnswer, suggestedWinner, totalUsers,
 } from "./results-format.js";
-
-/** The experiment id in `#/results/<id>`, or "". */
-export function experimentInHash(hash) {
-  const m = /^#\/results\/([^?#]*)/.exec(hash || "");
-  if (!m) return "";
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return m[1];
-  }
-}
-
-/** The link to an experiment's results. */
-export function resultsHref(id) {
-  return `#/results/${encodeURIComponent(id)}`;
-}
 
 const ENGINE_LABELS = { bayesian: "Bayesian (chance to win)", frequentist: "Frequentist (p-value)" };
 
