@@ -131,13 +131,11 @@ export function createResults(app) {
     if (!r) {
       setState(counts ? "counts-only" : "empty");
       shipSection.hidden = !experiment;
-      fill(body, h("p", { class: "muted", "data-testid": "results-not-enough" }, counts
+      const note = h("p", { class: "muted", "data-testid": "results-not-enough" }, counts
         ? "The results API answered the counts but no analysis: this worker does not compute results yet."
-        : "The results API gave nothing to show."));
-      if (counts) {
-        fill(body, body.firstChild, usersSection(counts.days, counts.variations));
-        drawCharts();
-      }
+        : "The results API gave nothing to show.");
+      fill(body, note, counts ? usersSection(counts.days, counts.variations) : null);
+      drawCharts();
       return;
     }
     const users = totalUsers(r);
