@@ -159,11 +159,12 @@ test("ship the winner: refused, with a reason, when it cannot be done", () => {
 
 test("the mock's validator knows a winner needs a stopped experiment and one of its variations", () => {
   const doc = JSON.parse(DEMO);
-  doc.experiments[0].winner = "reviews-first";
-  assert.deepEqual(validate(JSON.stringify(doc)).map((p) => p.path), ["$.experiments[0].winner"]);
-  doc.experiments[0].status = "stopped";
+  const i = doc.experiments.findIndex((x) => x.id === "product-reviews-first");
+  doc.experiments[i].winner = "reviews-first";
+  assert.deepEqual(validate(JSON.stringify(doc)).map((p) => p.path), [`$.experiments[${i}].winner`]);
+  doc.experiments[i].status = "stopped";
   assert.deepEqual(validate(JSON.stringify(doc)), []);
-  doc.experiments[0].winner = "nope";
+  doc.experiments[i].winner = "nope";
   assert.match(validate(JSON.stringify(doc))[0].message, /one of the variations/);
 });
 
