@@ -6,11 +6,12 @@
 // draft that the edge's own validator accepts and that is not live until published.
 //
 // Needs the recording and the results API (the `analytics` branch: goals, metrics,
-// migrations/0002, GET api/results/<experiment>?engine=) and the built console UI.
+// migrations/0002, GET api/results/<experiment>?engine=) and the built console UI; without
+// goals in the rules schema it is skipped and says why.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
 import { ROOT, launchChromium, startVeneer } from "./harness.mjs";
 
@@ -34,12 +35,15 @@ const RULES = {
   }],
 };
 const VARIATIONS = ["control", "bold"];
+const SCHEMA = JSON.parse(readFileSync(new URL("../../schema/rules.schema.json", import.meta.url), "utf8"));
+const SKIP = "goals" in (SCHEMA.properties || {}) ? false : "needs goals, recording and the results API (issue 11's analytics work), which this build lacks";
 const VISITORS = 60;
 
 let shop;
 let veneer;
 let browser;
 before(async () => {
+  if (SKIP) return;
   assert.ok(existsSync(CHROMIUM), "Chromium is missing: `make test` installs it (apt-get install chromium)");
   assert.ok(existsSync(`${ROOT}console/dist/__veneer/app.js`), "the console UI is not built: run `npm run build:console` (make test does)");
   shop = await startStorefront({ port: 0 });
@@ -100,7 +104,7 @@ async function seed() {
   return { visitors, converted, buyers };
 }
 
-test("a marketer reads the recorded results in the console and ships the winner as a draft", async (t) => {
+test("a marketer reads the recorded results in the console and ships the winner as a draft", { skip: SKIP }, async (t) => {
   const { visitors, converted } = await seed();
   const users = VARIATIONS.map((v) => visitors.filter((x) => x.variation === v).length);
   const carts = VARIATIONS.map((v) => converted.filter((x) => x.variation === v).length);
