@@ -27,6 +27,7 @@ const DIST = join(HERE, "dist", "__veneer");
 const SCHEMA = JSON.parse(readFileSync(join(ROOT, "schema", "rules.schema.json"), "utf8"));
 const SEED = readFileSync(join(ROOT, "fixtures", "rules", "demo.json"), "utf8");
 const RESULTS = join(ROOT, "fixtures", "results", "demo");
+const SHOP = join(ROOT, "fixtures", "storefront");
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -40,7 +41,7 @@ const TYPES = {
  * A strict policy, so the UI is known to work under one: `{nonce}` becomes a fresh nonce per
  * page, also written into <meta name="veneer-csp-nonce"> for the editor's injected styles.
  */
-export const DEFAULT_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+export const DEFAULT_CSP = "default-src 'none'; script-src 'self'; style-src 'self' 'nonce-{nonce}'; connect-src 'self'; img-src 'self' data:; frame-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 // ---- a small imitation of the edge's validator -----------------------------------------------
 
@@ -72,6 +73,35 @@ function lineColumn(text, position) {
   const line = before.split("\n").length;
   const column = Buffer.byteLength(before.slice(before.lastIndexOf("\n") + 1)) + 1;
   return { line, column };
+}
+
+/**
+ * A small imitation of the engine's condition evaluation, for "who matches" in the mock: plain
+ * values, $in, $nin, $regex, $exists, $and/$or/$not, and named audiences. The worker's engine
+ * (POST api/who-matches) is the authority.
+ */
+export function matchCondition(condition, attrs, audiences, depth = 0) {
+  if (depth > 16) return false;
+  if (typeof condition === "string") return matchCondition(audiences[condition], attrs, audiences, depth + 1);
+  if (!condition || typeof condition !== "object") return condition === undefined;
+  const at = (path) => path.split(".").reduce((v, k) => (v && typeof v === "object" ? v[k] : undefined), attrs);
+  return Object.entries(condition).every(([key, want]) => {
+    if (key === "$and") return want.every((c) => matchCondition(c, attrs, audiences, depth + 1));
+    if (key === "$or") return !want.length || want.some((c) => matchCondition(c, attrs, audiences, depth + 1));
+    if (key === "$not") return !matchCondition(want, attrs, audiences, depth + 1);
+    if (key === "$inGroup") return matchCondition(audiences[want], attrs, audiences, depth + 1);
+    const value = at(key);
+    if (want === null || typeof want !== "object" || Array.isArray(want)) return value === want || (value === undefined && want === null);
+    return Object.entries(want).every(([op, arg]) => {
+      if (op === "$in") return Array.isArray(arg) && arg.includes(value);
+      if (op === "$nin") return Array.isArray(arg) && !arg.includes(value);
+      if (op === "$regex") return typeof value === "string" && new RegExp(arg).test(value);
+      if (op === "$exists") return (value !== undefined) === arg;
+      if (op === "$eq") return value === arg;
+      if (op === "$ne") return value !== arg;
+      return false;
+    });
+  });
 }
 
 /** Problems in a rules document's text: [{path, pointer, message}]. */
@@ -469,6 +499,22 @@ export async function startDevServer({
       const answer = resultsAnswer(head()?.document ?? "", decodeURIComponent(results[1]), url.searchParams);
       return send(res, answer.status, answer.body);
     }
+    if (path === "who-matches" && method === "POST") {
+      let doc = {};
+      try {
+        doc = JSON.parse(input.document || "{}");
+      } catch {
+        doc = {};
+      }
+      if (typeof input.audience === "string" && !(doc.audiences || {})[input.audience]) {
+        return send(res, 422, { problems: [{ path: "$.rules[0].audience", pointer: "/rules/0/audience", message: `unknown audience ${JSON.stringify(input.audience)}; define it under "audiences"` }] });
+      }
+      const profiles = (input.profiles || []).map((p) => {
+        const matches = matchCondition(input.audience, p.attributes || {}, doc.audiences || {});
+        return { name: p.name, matches, reason: matches ? "the visitor is in its audience (the mock's imitation)" : "the visitor is not in its audience (the mock's imitation)" };
+      });
+      return send(res, 200, { profiles });
+    }
     if (path === "status" && method === "GET") {
       const h = head();
       const propagating = !!h && Date.now() < state.servingSince;
@@ -508,11 +554,28 @@ export async function startDevServer({
     res.end(req.method === "HEAD" ? undefined : bytes);
   }
 
-  function storefront(res, url) {
+  /** The demo shop's pages (fixtures/storefront/), as the origin sends them: the mock applies no rules. */
+  async function storefront(res, url) {
     const preview = url.searchParams.get("veneer_preview");
     const ok = preview && state.previews.has(preview);
-    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
-    res.end(`<!doctype html><meta charset="utf-8"><title>Mock storefront</title><h1>Mock storefront</h1>${ok ? '<p data-testid="preview-badge">Preview of the draft rules</p>' : preview ? "<p>That preview link is not valid.</p>" : ""}<p><a href="${prefix}">The console</a></p>`);
+    const p = url.pathname;
+    if (p.startsWith("/assets/")) {
+      const file = normalize(join(SHOP, p));
+      if (!file.startsWith(SHOP + sep)) return send(res, 404, { error: "not found" });
+      try {
+        const bytes = await readFile(file);
+        res.writeHead(200, { "Content-Type": { ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png" }[extname(file)] || "application/octet-stream" });
+        return res.end(bytes);
+      } catch {
+        return send(res, 404, { error: "not found" });
+      }
+    }
+    const page = p === "/" ? "index.html" : p === "/c/shoes" ? "category.html" : /^\/p\/[^/]+$/.test(p) ? "product.html" : p === "/search" ? "search.html" : p === "/cart" ? "cart.html" : "404.html";
+    let html = await readFile(join(SHOP, page), "utf8");
+    const badge = ok ? '<div id="veneer-preview-badge" role="status" data-testid="preview-badge">Veneer preview: draft rules (the mock applies none)</div>' : preview ? "<p>That preview link is not valid.</p>" : "";
+    html = html.replace("</body>", `${badge}</body>`);
+    res.writeHead(page === "404.html" ? 404 : 200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" });
+    res.end(html);
   }
 
   const server = createServer(async (req, res) => {
@@ -526,7 +589,7 @@ export async function startDevServer({
       }
       if (url.pathname.startsWith(`${prefix}api/`)) return await api(req, res, url.pathname.slice(prefix.length + 4), url, origin);
       if (url.pathname.startsWith(prefix)) return await asset(req, res, decodeURIComponent(url.pathname.slice(prefix.length)));
-      return storefront(res, url);
+      return await storefront(res, url);
     } catch (e) {
       console.error(e);
       if (!res.headersSent) send(res, 500, { error: `the mock failed: ${e.message}` });

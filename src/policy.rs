@@ -3,7 +3,10 @@
 //! Pure functions over the `http` crate's types, so the edge stays thin and this is tested
 //! natively.
 
-use http::header::{CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, UPGRADE};
+use http::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
+    UPGRADE, X_FRAME_OPTIONS,
+};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use mime::Mime;
 
@@ -129,6 +132,45 @@ pub fn cache_headers(headers: &mut HeaderMap, caching: Caching) {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Caching::Private => private_cache_control(headers),
+    }
+}
+
+/// A marketer's preview may be framed by the console on the same origin (its visual editor):
+/// `X-Frame-Options` becomes `SAMEORIGIN` and a CSP `frame-ancestors` directive `'self'`.
+/// Only preview responses get this; visitors keep the origin's framing rules.
+pub fn frame_for_preview(headers: &mut HeaderMap) {
+    if headers.contains_key(X_FRAME_OPTIONS) {
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    }
+    let policies: Vec<String> = headers
+        .get_all(CONTENT_SECURITY_POLICY)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    if !policies
+        .iter()
+        .any(|p| p.to_ascii_lowercase().contains("frame-ancestors"))
+    {
+        return;
+    }
+    headers.remove(CONTENT_SECURITY_POLICY);
+    for policy in policies {
+        let directives: Vec<String> = policy
+            .split(';')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| {
+                let name = d.split_whitespace().next().unwrap_or_default();
+                if name.eq_ignore_ascii_case("frame-ancestors") {
+                    "frame-ancestors 'self'".to_owned()
+                } else {
+                    d.to_owned()
+                }
+            })
+            .collect();
+        if let Ok(v) = HeaderValue::from_str(&directives.join("; ")) {
+            headers.append(CONTENT_SECURITY_POLICY, v);
+        }
     }
 }
 
@@ -428,5 +470,29 @@ mod cache_tests {
         assert_eq!(caching(true, true, false), Caching::Private);
         assert_eq!(caching(false, false, true), Caching::NoStore);
         assert_eq!(caching(true, true, true), Caching::NoStore);
+    }
+
+    #[test]
+    fn previews_may_be_framed_by_the_console_on_the_same_origin() {
+        let mut headers = HeaderMap::new();
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; img-src *"),
+        );
+        frame_for_preview(&mut headers);
+        assert_eq!(headers[X_FRAME_OPTIONS], "SAMEORIGIN");
+        assert_eq!(
+            headers[CONTENT_SECURITY_POLICY],
+            "default-src 'self'; frame-ancestors 'self'; img-src *"
+        );
+        let mut plain = HeaderMap::new();
+        plain.insert(
+            CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("img-src *"),
+        );
+        frame_for_preview(&mut plain);
+        assert_eq!(plain[CONTENT_SECURITY_POLICY], "img-src *");
+        assert!(!plain.contains_key(X_FRAME_OPTIONS));
     }
 }

@@ -1,6 +1,6 @@
-// The Veneer console: one page, five screens behind hash routes (#/overview, #/editor,
-// #/history, #/schedule, #/audit), an experiment's results (#/results/<experiment>), and the
-// sign-in screen whenever the API answers 401.
+// The Veneer console: one page, seven screens behind hash routes (#/overview, #/visual,
+// #/forms, #/editor, #/history, #/schedule, #/audit), an experiment's results
+// (#/results/<experiment>), and the sign-in screen whenever the API answers 401.
 
 import "./app.css";
 import { prefix } from "./prefix.js";
@@ -12,6 +12,8 @@ import { createHistory } from "./history.js";
 import { createSchedule } from "./schedule.js";
 import { createAudit } from "./audit.js";
 import { createResults } from "./results.js";
+import { createVisual } from "./visual.js";
+import { createForms } from "./forms.js";
 
 prefix(); // computed while document.currentScript is still this script
 
@@ -60,6 +62,8 @@ function clearError() {
 
 const ROUTES = [
   ["overview", "Overview"],
+  ["visual", "Visual editor"],
+  ["forms", "Tasks"],
   ["editor", "Editor"],
   ["history", "History"],
   ["schedule", "Schedule"],
@@ -234,6 +238,8 @@ async function start(name) {
 
 const screens = {
   overview: createOverview(app),
+  visual: createVisual(app),
+  forms: createForms(app),
   editor: createEditorScreen(app),
   history: createHistory(app),
   schedule: createSchedule(app),

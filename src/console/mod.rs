@@ -15,3 +15,4 @@ pub mod revision;
 pub mod session;
 pub mod summary;
 pub mod throttle;
+pub mod who_matches;

@@ -22,7 +22,9 @@ use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes
 use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
-use crate::policy::{Caching, Treatment, cache_headers, caching, rewritten_headers, treatment};
+use crate::policy::{
+    Caching, Treatment, cache_headers, caching, frame_for_preview, rewritten_headers, treatment,
+};
 use crate::render::StreamRewriter;
 use crate::request::{
     ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
@@ -444,6 +446,7 @@ fn respond(
         && let Ok(v) = HeaderValue::from_str(&debug)
     {
         headers.insert(DEBUG_HEADER, v);
+        frame_for_preview(&mut headers);
     }
     // The pipe is made before the origin's body is touched, so that until the response exists
     // the origin's is still whole to fall back to.

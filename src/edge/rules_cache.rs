@@ -66,6 +66,11 @@ pub(super) fn cached_rules(
     })
 }
 
+/// Drops what this isolate holds for `key`, so the next request reads it from KV.
+pub(super) fn forget_rules(key: &str) {
+    LOADED.with_borrow_mut(|loaded| loaded.remove(key));
+}
+
 /// The compiled rules under `key`: from isolate memory while fresh, else from KV.
 pub(super) async fn load_rules(
     env: &Env,

@@ -19,8 +19,9 @@ use crate::console::problems::{document_problems, problems_json};
 use crate::console::revision::RevisionMeta;
 use crate::console::session::clear_session_cookie_header;
 use crate::console::summary::summarize;
+use crate::console::who_matches::{matches_json, who_matches};
 use crate::edge::config::Config;
-use crate::edge::rules_cache::{load_rules, serving_revision};
+use crate::edge::rules_cache::{forget_rules, load_rules, serving_revision};
 use crate::edge::runtime::{header_map, js_message};
 use crate::request::{make_preview_token, param, parse_duration, rfc3339_utc, split_url};
 
@@ -308,6 +309,7 @@ async fn route(
         }
         ("GET", "audit") => audit_log(call).await,
         ("POST", "preview-token") => preview_token(call),
+        ("POST", "who-matches") => profiles_in_audience(call),
         ("GET", "status") => status(call).await,
         _ => Err(Failure::new(
             404,
@@ -344,6 +346,8 @@ async fn save_draft(call: &Call<'_>, who: &Person) -> Result<Reply, Failure> {
         time: rfc3339_utc((call.now_ms / 1000.0) as u64),
     };
     store.save_draft(&document, &meta).await?;
+    // This isolate's previews show the saved draft at once (the visual editor reloads its frame).
+    forget_rules(&call.config.draft_key);
     let problems = document_problems(&document);
     let old = before.and_then(|(text, _)| serde_json::from_str::<Value>(&text).ok());
     let mut summary = match serde_json::from_str::<Value>(&document) {
@@ -468,4 +472,28 @@ async fn status(call: &Call<'_>) -> Result<Reply, Failure> {
         200,
         json!({ "live": live, "serving": serving, "propagating": live.is_some() && live != serving }),
     ))
+}
+
+/// `POST api/who-matches` with `{"document": "<text>", "audience": <name or condition>,
+/// "profiles": [{"name", "attributes"}]}`: whether each saved visitor profile is in the
+/// audience, decided by the engine as `veneer explain` does; 422 with the audience's problems.
+fn profiles_in_audience(call: &Call<'_>) -> Result<Reply, Failure> {
+    let text = text_field(
+        &call.body,
+        "document",
+        r#"{"document": "<text>", "audience": {...}, "profiles": [...]}"#,
+    )?;
+    let document: Value = serde_json::from_str(&text).unwrap_or_else(|_| json!({}));
+    let profiles = call.body["profiles"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let now = chrono::DateTime::<chrono::Utc>::from_timestamp_millis(call.now_ms as i64)
+        .unwrap_or_default();
+    Ok(
+        match who_matches(&document, &call.body["audience"], &profiles, now) {
+            Ok(matches) => Reply::json(200, json!({ "profiles": matches_json(&matches) })),
+            Err(problems) => Reply::json(422, json!({ "problems": problems_json(&problems) })),
+        },
+    )
 }

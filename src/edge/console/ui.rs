@@ -16,9 +16,10 @@ const ASSET_DIR: &str = "/__veneer";
 
 /// The UI's pages load only what the worker serves (nothing from a CDN): the policy
 /// `console/README.md` says the UI works under, with inline styles allowed (CodeMirror injects
-/// `<style>` elements) instead of a per-response nonce.
+/// `<style>` elements) instead of a per-response nonce, and the shop's own pages in a frame
+/// (the visual editor).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                   connect-src 'self'; img-src 'self' data:; base-uri 'none'; \
+                   connect-src 'self'; img-src 'self' data:; frame-src 'self'; base-uri 'none'; \
                    form-action 'self'; frame-ancestors 'none'";
 
 /// Headers of an asset response that are kept.
