@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // A stand-in for the worker's console, for working on the UI: serves console/dist/__veneer/
 // under the console prefix and mocks the JSON API of docs/console.md in memory (draft,
-// revisions, schedule, audit log, preview links, live status), with the admin token `dev`.
-// Its validator imitates the edge's for common mistakes only: the worker's own compile is the
-// authority. Nothing is stored: a restart starts from revision 1 = fixtures/rules/demo.json.
+// revisions, schedule, audit log, preview links, live status, experiment results), with the
+// admin token `dev`. Its validator imitates the edge's for common mistakes only: the worker's
+// own compile is the authority. Results are the real `veneer results --json` output stored in
+// fixtures/results/demo/ (tests/cli.rs keeps them current). Nothing is stored: a restart
+// starts from revision 1 = fixtures/rules/demo.json (from the CLI, with the demo experiments
+// of fixtures/results/demo/experiments.json added).
 //
 // CLI:    node console/dev-server.mjs [--port 8788] [--prefix /__veneer/] [--access] [--fill-meta]
 //         (build first: npm run build:console; or keep `node scripts/build-console.mjs --watch` running)
@@ -23,6 +26,7 @@ const ROOT = join(HERE, "..");
 const DIST = join(HERE, "dist", "__veneer");
 const SCHEMA = JSON.parse(readFileSync(join(ROOT, "schema", "rules.schema.json"), "utf8"));
 const SEED = readFileSync(join(ROOT, "fixtures", "rules", "demo.json"), "utf8");
+const RESULTS = join(ROOT, "fixtures", "results", "demo");
 const SHOP = join(ROOT, "fixtures", "storefront");
 
 const TYPES = {
@@ -156,6 +160,9 @@ export function validate(text) {
   };
   entries("rules", RULE_KEYS, (rule, at) => actions(rule.actions, [...at, "actions"]));
   entries("experiments", EXPERIMENT_KEYS, (x, at) => {
+    if (x.status !== undefined && !["draft", "running", "stopped"].includes(x.status)) add([...at, "status"], `expected "draft", "running" or "stopped", found ${describe(x.status)}`);
+    if (x.winner !== undefined && x.status !== "stopped") add([...at, "winner"], 'only a stopped experiment has a winner; set "status": "stopped"');
+    else if (x.winner !== undefined && !(Array.isArray(x.variations) && x.variations.some((v) => v?.id === x.winner))) add([...at, "winner"], `expected the id of one of the variations, found ${describe(x.winner)}`);
     if (!Array.isArray(x.variations) || x.variations.length < 2) add([...at, "variations"], "expected a list of 2 to 100 variations");
     else x.variations.forEach((v, i) => { if (v?.actions !== undefined) actions(v.actions, [...at, "variations", i, "actions"]); });
   });
@@ -186,6 +193,68 @@ export function summarize(beforeText, afterText) {
     if (bits.length) parts.push(`${key}: ${bits.join("; ")}`);
   }
   return parts.join(" · ") || "no change to rules or experiments";
+}
+
+// ---- experiment results -------------------------------------------------------------------
+
+/** The demo experiments the stored results belong to (fixtures/results/demo/experiments.json). */
+export const DEMO_EXPERIMENTS = JSON.parse(readFileSync(join(RESULTS, "experiments.json"), "utf8"));
+
+/** A rules document's text with the demo experiments added (those it has no experiment of). */
+export function withDemoExperiments(text = SEED) {
+  const doc = JSON.parse(text);
+  const list = Array.isArray(doc.experiments) ? doc.experiments : [];
+  const have = new Set(list.map((x) => x?.id));
+  doc.experiments = [...list, ...DEMO_EXPERIMENTS.filter((x) => !have.has(x.id))];
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+/**
+ * `GET api/results/<experiment>[?engine=bayesian|frequentist][&format=counts]` against the live
+ * document's text: {status, body}. An experiment with stored results answers them (the file
+ * `veneer results --json` wrote); any other experiment of the document answers what the
+ * worker answers for one nobody was counted in yet (0 users, nothing to compare).
+ */
+export function resultsAnswer(liveText, experiment, query) {
+  const engine = query.get("engine") ?? "bayesian";
+  if (!["bayesian", "frequentist"].includes(engine)) return { status: 400, body: { error: `engine: expected "bayesian" or "frequentist", found "${engine}"` } };
+  let doc = null;
+  try {
+    doc = JSON.parse(liveText);
+  } catch {
+    doc = null;
+  }
+  const x = (Array.isArray(doc?.experiments) ? doc.experiments : []).find((e) => e?.id === experiment);
+  if (!x) return { status: 404, body: { error: `the live rules have no experiment ${JSON.stringify(experiment)}` } };
+  const stored = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(RESULTS, name), "utf8"));
+    } catch {
+      return null;
+    }
+  };
+  const safe = /^[A-Za-z0-9_-]{1,64}$/.test(experiment);
+  if (query.get("format") === "counts") {
+    const counts = safe && stored(`${experiment}.counts.json`);
+    if (counts) return { status: 200, body: counts };
+  } else {
+    const results = safe && stored(`${experiment}.${engine}.json`);
+    if (results) return { status: 200, body: results };
+  }
+  const variations = (Array.isArray(x.variations) ? x.variations : []).map((v) => ({ key: String(v?.id), users: 0 }));
+  if (query.get("format") === "counts") return { status: 200, body: { experiment, variations, weights: [], metrics: [], days: [] } };
+  return {
+    status: 200,
+    body: {
+      experiment,
+      options: { engine, prior: "flat", prior_stddev: 0.3, confidence: 0.95 },
+      variations,
+      srm: { p_value: 1, status: "not_enough_data" },
+      metrics: [],
+      days: [],
+      problems: [],
+    },
+  };
 }
 
 // ---- the server -------------------------------------------------------------------------------
@@ -425,6 +494,11 @@ export async function startDevServer({
       const expires = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
       return send(res, 200, { token: t, url: `${origin}/?veneer_preview=${t}`, expires_at: expires });
     }
+    const results = /^results\/([^/]+)$/.exec(path);
+    if (results && method === "GET") {
+      const answer = resultsAnswer(head()?.document ?? "", decodeURIComponent(results[1]), url.searchParams);
+      return send(res, answer.status, answer.body);
+    }
     if (path === "who-matches" && method === "POST") {
       let doc = {};
       try {
@@ -564,6 +638,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] || "").href) {
     access: process.argv.includes("--access"),
     fillMeta: process.argv.includes("--fill-meta"),
     log: process.argv.includes("--log"),
+    seed: withDemoExperiments(),
   });
   console.log(`Veneer console (mock API) at ${s.consoleUrl}  token: ${s.token}${process.argv.includes("--access") ? " (Access mode: no sign-in)" : ""}`);
 }

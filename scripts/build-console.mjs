@@ -17,9 +17,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SRC = join(ROOT, "console", "src");
 const OUT = join(ROOT, "console", "dist", "__veneer");
 
-/** Size budgets in bytes: the build fails above them. */
+/**
+ * Size budgets in bytes: the build fails above them. app.js was 600 KB / 200 KB until the
+ * results screen brought uPlot (51 KB raw, 23 KB gzipped) and its own 21 KB.
+ */
 export const BUDGET = {
-  "app.js": { raw: 600 * 1024, gzip: 200 * 1024 },
+  "app.js": { raw: 680 * 1024, gzip: 230 * 1024 },
   "app.css": { raw: 40 * 1024, gzip: 10 * 1024 },
 };
 

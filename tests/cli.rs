@@ -206,3 +206,43 @@ fn results_refuses_bad_counts_with_their_paths() {
     assert_eq!(code, 1);
     assert!(stderr.contains("--counts is required"), "{stderr}");
 }
+
+/// The console's mock API (console/dev-server.mjs) serves these files as the results API's
+/// answers: they must stay exactly what `veneer results --json` prints for their counts.
+#[test]
+fn results_of_the_console_demo_are_what_veneer_results_prints() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/results/demo");
+    let bless = std::env::var("VENEER_BLESS").is_ok_and(|v| !v.is_empty() && v != "0");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let Some(experiment) = name.strip_suffix(".counts.json") else {
+            continue;
+        };
+        for engine in ["bayesian", "frequentist"] {
+            let counts = path.to_str().unwrap();
+            let args = ["results", "--json", "--counts", counts, "--engine", engine];
+            let (code, stdout, stderr) = veneer(&args, b"");
+            assert_eq!(code, 0, "{name}: {stderr}");
+            let stored = format!("{dir}/{experiment}.{engine}.json");
+            if bless {
+                std::fs::write(&stored, &stdout).unwrap();
+            }
+            let text = std::fs::read_to_string(&stored)
+                .unwrap_or_else(|e| panic!("{stored}: {e} (VENEER_BLESS=1 writes it)"));
+            let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+            let kept: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                printed, kept,
+                "{stored} is not what `veneer results --json --counts {name} --engine {engine}` \
+                 prints; if the new numbers are right, rerun with `VENEER_BLESS=1 cargo test \
+                 --test cli`"
+            );
+            assert_eq!(kept["experiment"], experiment);
+            assert_eq!(kept["options"]["engine"], engine);
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6, "three demo experiments, two engines each");
+}

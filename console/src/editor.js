@@ -16,6 +16,8 @@ import { schemaCompletionSource, schemaHover } from "./schema-assist.js";
 import { conflictView, dialog, problemItems } from "./parts.js";
 import { cspNonce } from "./csp.js";
 import { jsonKeys } from "./highlight.js";
+import { experimentAt } from "./ship.js";
+import { resultsHref } from "./results-format.js";
 
 const VALIDATE_DELAY_MS = 500;
 
@@ -42,6 +44,8 @@ export function createEditorScreen(app) {
   const title = h("h1", { id: "editor-title" }, "Draft");
   const draftState = h("span", { class: "draft-state", "data-testid": "draft-state" });
   const baseLabel = h("span", { class: "base", "data-testid": "base-revision" });
+  // Inside an experiment, a link to its results.
+  const resultsLink = h("a", { class: "results-link", "data-testid": "editor-results-link", hidden: true });
   const saveButton = h("button", { type: "button", name: "save", class: "primary", title: "Save the draft (Ctrl+S / ⌘S)", onclick: () => save() }, "Save draft");
   const formatButton = h("button", { type: "button", name: "format", title: "Indent the document (only when it is valid JSON)", onclick: () => format() }, "Format");
   const previewButton = h("button", { type: "button", name: "preview", title: "Open the live site with this draft, in a new tab", onclick: () => preview() }, "Preview on the site");
@@ -54,7 +58,7 @@ export function createEditorScreen(app) {
   const el = h("section", { class: "screen screen-editor", "aria-labelledby": "editor-title" },
     h("div", { class: "toolbar" },
       title,
-      h("div", { class: "toolbar-state" }, draftState, baseLabel),
+      h("div", { class: "toolbar-state" }, draftState, baseLabel, resultsLink),
       h("div", { class: "toolbar-buttons", role: "toolbar", "aria-label": "Draft" }, saveButton, formatButton, previewButton, publishButton),
     ),
     previewLink,
@@ -126,6 +130,16 @@ export function createEditorScreen(app) {
     if (isDirty) fill(draftState, h("span", { class: "unsaved" }, "Unsaved changes"));
   }
 
+  function renderResultsLink(state) {
+    const id = experimentAt(syntaxTree(state), state.doc.toString(), state.selection.main.head);
+    resultsLink.hidden = !id;
+    if (id && resultsLink.dataset.experiment !== id) {
+      resultsLink.dataset.experiment = id;
+      resultsLink.href = resultsHref(id);
+      fill(resultsLink, "Results of ", h("code", {}, id));
+    }
+  }
+
   function createView(text) {
     view = new EditorView({
       parent: editorEl,
@@ -143,7 +157,10 @@ export function createEditorScreen(app) {
           Prec.highest(keymap.of([{ key: "Mod-s", preventDefault: true, run: () => { save(); return true; } }])),
           // tabindex: focusable already (contenteditable), said explicitly for accessibility checkers.
           EditorView.contentAttributes.of({ "aria-label": "Rules document (JSON)", "data-testid": "editor-content", tabindex: "0" }),
-          EditorView.updateListener.of((u) => { if (u.docChanged) renderDirty(); }),
+          EditorView.updateListener.of((u) => {
+            if (u.docChanged) renderDirty();
+            if (u.docChanged || u.selectionSet) renderResultsLink(u.state);
+          }),
           cspNonce,
         ],
       }),

@@ -1,5 +1,6 @@
 // The Veneer console: one page, seven screens behind hash routes (#/overview, #/visual,
-// #/forms, #/editor, #/history, #/schedule, #/audit), and the sign-in screen whenever the API answers 401.
+// #/forms, #/editor, #/history, #/schedule, #/audit), an experiment's results
+// (#/results/<experiment>), and the sign-in screen whenever the API answers 401.
 
 import "./app.css";
 import { prefix } from "./prefix.js";
@@ -10,6 +11,7 @@ import { createEditorScreen } from "./editor.js";
 import { createHistory } from "./history.js";
 import { createSchedule } from "./schedule.js";
 import { createAudit } from "./audit.js";
+import { createResults } from "./results.js";
 import { createVisual } from "./visual.js";
 import { createForms } from "./forms.js";
 
@@ -242,6 +244,7 @@ const screens = {
   history: createHistory(app),
   schedule: createSchedule(app),
   audit: createAudit(app),
+  results: createResults(app), // #/results/<experiment>: reached from experiments, not the nav
 };
 for (const [name, screen] of Object.entries(screens)) {
   screen.el.id = `screen-${name}`;

@@ -4,6 +4,7 @@
 import { get } from "./api.js";
 import { fill, h, time } from "./dom.js";
 import { describeRevision } from "./parts.js";
+import { resultsHref } from "./results-format.js";
 
 function pages(list) {
   if (list === undefined) return h("span", { class: "muted" }, "every page");
@@ -103,10 +104,11 @@ export function createOverview(app) {
         h("td", {}, schedule(x?.schedule)),
         h("td", {}, x?.description ?? ""),
         h("td", { class: "num" }, String(Array.isArray(x?.variations) ? x.variations.length : 0)),
+        h("td", {}, typeof x?.id === "string" && x.id ? h("a", { href: resultsHref(x.id), "data-testid": "results-link", "aria-label": `Results of ${x.id}` }, "Results") : ""),
       ));
     fill(body,
       table("overview-rules", `Rules (${rules.length}) in the ${label}`, ["Rule", "Pages", "Audience", "Schedule", "Description", "Actions"], ruleRows, "No rules."),
-      table("overview-experiments", `Experiments (${experiments.length}) in the ${label}`, ["Experiment", "Pages", "Status and audience", "Schedule", "Description", "Variations"], expRows, "No experiments."),
+      table("overview-experiments", `Experiments (${experiments.length}) in the ${label}`, ["Experiment", "Pages", "Status and audience", "Schedule", "Description", "Variations", "Results"], expRows, "No experiments."),
     );
   }
 

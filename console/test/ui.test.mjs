@@ -1,7 +1,7 @@
 // The console in Chromium against the mock API (console/dev-server.mjs), as a marketer uses it:
 // sign in, make a mistake in the draft and see it inline and in the problems list, fix it, save,
 // preview, publish (and survive someone else publishing first), compare revisions, roll back,
-// schedule and cancel, read the audit log.
+// schedule and cancel, read the audit log; read an experiment's results and ship its winner.
 //
 //   node --test console/test/            (builds the console first)
 //   SCREENSHOTS=/tmp/shots node --test console/test/ui.test.mjs   also saves a PNG per screen
@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { startDevServer } from "../dev-server.mjs";
+import { startDevServer, validate, withDemoExperiments } from "../dev-server.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -424,6 +424,147 @@ test("behind Cloudflare Access the console opens without a sign-in", async () =>
     await page.locator("[data-testid=history] tr[data-revision='1']").waitFor();
     assert.equal(await page.evaluate(() => document.activeElement?.id), "history-title");
     assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("a marketer reads an experiment's results, switches the engine, sees an SRM warning, and ships the winner as a draft", async (t) => {
+  const server = await startDevServer({ port: 0, seed: withDemoExperiments() });
+  const { context, page, errors } = await open(server);
+  const stored = (name) => JSON.parse(readFileSync(join(ROOT, "fixtures", "results", "demo", name), "utf8"));
+  const asked = [];
+  page.on("request", (r) => { if (r.url().includes("/api/results/")) asked.push(new URL(r.url()).pathname + new URL(r.url()).search); });
+  const cells = (goal, variation) => page.locator(`[data-testid=results-metric][data-goal=${goal}] [data-testid=results-table] tr[data-variation=${variation}] td`).allTextContents();
+  try {
+    await signIn(page);
+
+    await t.test("the overview links each experiment to its results", async () => {
+      const link = page.locator("[data-testid=overview-experiments] tr[data-id=product-reviews-first] a[data-testid=results-link]");
+      await link.click();
+      await page.locator("[data-testid=results][data-state=ready]").waitFor();
+      assert.equal(new URL(page.url()).hash, "#/results/product-reviews-first");
+      assert.deepEqual(asked, ["/__veneer/api/results/product-reviews-first?engine=bayesian"]);
+    });
+
+    const bayes = stored("product-reviews-first.bayesian.json");
+    await t.test("the table: users, conversions, rate, effect with its interval, chance to win, verdict", async () => {
+      assert.equal(await page.locator("[data-testid=results-metric]").count(), bayes.metrics.length);
+      assert.deepEqual(await page.locator("[data-testid=results-metric]").evaluateAll((els) => els.map((e) => e.dataset.goal)), bayes.metrics.map((m) => m.goal));
+      // As `veneer results` prints it for the same counts: 598 of 6158, 9.71%, +19.9% [+6.4%, +33.5%], 99.8%.
+      assert.deepEqual(await cells("add_to_cart", "reviews-first"), ["6,158", "598", "9.71%", "+19.9% [+6.4%, +33.5%]", "99.8%", "Better"]);
+      assert.deepEqual(await cells("add_to_cart", "control"), ["6,212", "503", "8.10%", "baseline", "", ""]);
+      assert.deepEqual(await cells("bounce", "reviews-first"), ["6,158", "2,480", "40.27%", "-4.1% [-8.2%, -0.1%]", "97.8%", "Better"]);
+      const order = bayes.metrics.find((m) => m.goal === "order").variations[1];
+      assert.equal((await cells("order", "reviews-first"))[1], order.total.toLocaleString("en-GB"));
+      assert.match(await page.locator("[data-testid=results-summary]").textContent(), /12,370 users in 2 variations · sample ratio ok/);
+      assert.equal(await page.locator("[data-testid=srm-warning]").count(), 0);
+    });
+
+    await t.test("the charts: an effect bar per compared variation and metric, a line per variation over the days", async () => {
+      const charts = page.locator("svg[data-testid=effect-chart]");
+      assert.equal(await charts.count(), bayes.metrics.length);
+      for (const m of bayes.metrics) {
+        const chart = page.locator(`svg[data-testid=effect-chart][data-goal=${m.goal}]`);
+        assert.equal(await chart.locator("[data-testid=effect-bar]").count(), m.variations.length - 1, m.goal);
+        assert.equal(await chart.locator("g[data-testid=effect-row][data-variation=reviews-first]").getAttribute("data-verdict"), m.variations[1].comparison.verdict);
+      }
+      // The interval's bar spans its interval: the zero line is left of add_to_cart's bar (all above 0).
+      const geometry = await page.locator("svg[data-testid=effect-chart][data-goal=add_to_cart]").evaluate((svg) => {
+        const bar = svg.querySelector("[data-testid=effect-bar]");
+        const zero = svg.querySelector("line.zero");
+        return { bar: Number(bar.getAttribute("x")), zero: Number(zero.getAttribute("x1")) };
+      });
+      assert.ok(geometry.zero < geometry.bar, JSON.stringify(geometry));
+      const users = page.locator("[data-testid=users-chart][data-drawn=true]");
+      await users.waitFor();
+      assert.equal(await users.getAttribute("data-series"), "2");
+      assert.equal(await users.getAttribute("data-days"), String(bayes.days.length));
+      assert.equal(await users.locator("canvas").count(), 1);
+      // uPlot's legend: the x series and one per variation.
+      assert.deepEqual(await users.locator(".u-legend .u-series .u-label").allTextContents(), ["Day", "control", "reviews-first"]);
+      assert.equal(await page.locator("[data-testid=users-table] tbody tr").count(), bayes.days.length);
+      await shot(page, "13-results");
+    });
+
+    await t.test("the engine switch asks the API for frequentist results and shows p-values", async () => {
+      await page.locator("label[for=results-engine-frequentist]").click();
+      await page.locator("[data-testid=results-summary][data-engine=frequentist]").waitFor();
+      assert.equal(asked.at(-1), "/__veneer/api/results/product-reviews-first?engine=frequentist");
+      const f = stored("product-reviews-first.frequentist.json").metrics[0].variations[1].comparison.relative;
+      const row = await cells("add_to_cart", "reviews-first");
+      assert.equal(row[4], f.p_value < 0.0001 ? "< 0.0001" : f.p_value.toFixed(4));
+      assert.match(await page.locator("[data-testid=results-metric][data-goal=add_to_cart] thead").textContent(), /p-value/);
+      assert.equal(await page.locator("[data-testid=results-engine-note]").isVisible(), false, "the API applied the engine");
+      await page.locator("label[for=results-engine-bayesian]").click();
+      await page.locator("[data-testid=results-summary][data-engine=bayesian]").waitFor();
+    });
+
+    await t.test("a sample-ratio mismatch is a warning above the numbers, and in the ship dialog", async () => {
+      await page.goto(`${server.consoleUrl}#/results/checkout-trust-badge`);
+      const warning = page.locator("[data-testid=srm-warning]");
+      await warning.waitFor();
+      assert.match(await warning.textContent(), /Sample ratio mismatch.*cannot be trusted/s);
+      assert.equal(await warning.getAttribute("role"), "alert");
+      await shot(page, "14-results-srm");
+      await page.locator("button[name=ship-winner]").click();
+      await page.locator("[data-testid=ship-dialog] [data-testid=ship-warning]").filter({ hasText: "sample ratio" }).waitFor();
+      await page.keyboard.press("Escape");
+      await page.locator("[data-testid=ship-dialog]").waitFor({ state: "hidden" });
+    });
+
+    await t.test("an experiment that just started says there is not enough data", async () => {
+      await page.locator("#nav-overview").click();
+      await page.locator("[data-testid=overview-experiments] tr[data-id=free-shipping-bar] a[data-testid=results-link]").click();
+      await page.locator("[data-testid=results][data-state=ready] [data-testid=results-not-enough]").waitFor();
+      assert.match(await page.locator("[data-testid=results-not-enough]").textContent(), /Not enough data yet: 12 users/);
+      assert.deepEqual(await cells("add_to_cart", "bar-top"), ["3", "1", "33.33%", "not enough data: the baseline's mean is 0", "–", "Not enough data"]);
+      const chart = page.locator("svg[data-testid=effect-chart][data-goal=add_to_cart]");
+      assert.equal(await chart.locator("g[data-testid=effect-row]").count(), 2);
+      assert.equal(await chart.locator("[data-testid=effect-bar]").count(), 0, "no interval to draw");
+      await accessible(page, "results, not enough data");
+    });
+
+    await t.test("stop and ship the winner: a draft with the experiment stopped, which validates", async () => {
+      await page.goto(`${server.consoleUrl}#/results/product-reviews-first`);
+      await page.locator("[data-testid=results][data-state=ready]").waitFor();
+      await page.locator("button[name=ship-winner]").click();
+      const dialog = page.locator("[data-testid=ship-dialog]");
+      await dialog.waitFor();
+      assert.equal(await dialog.locator("input[name=ship-variation]:checked").getAttribute("value"), "reviews-first", "the better variation is suggested");
+      assert.match(await dialog.locator("[data-testid=ship-what]").textContent(), /stops and every visitor on its pages gets variation "reviews-first"/);
+      await shot(page, "15-results-ship");
+      assert.equal(server.state.draft, null);
+      await dialog.locator("button[name=ship-confirm]").click();
+      await page.locator("[data-testid=ship-done][data-winner=reviews-first]").waitFor();
+      await notice(page, /stopped and "reviews-first" for everyone/);
+      const draft = server.state.draft;
+      assert.equal(draft.author, "Mara Marketer");
+      const x = JSON.parse(draft.document).experiments.find((e) => e.id === "product-reviews-first");
+      assert.deepEqual([x.status, x.winner], ["stopped", "reviews-first"]);
+      assert.deepEqual(validate(draft.document), [], "the mock validates the draft");
+      assert.equal(server.state.revisions.length, 1, "nothing is published");
+      assert.equal(server.state.audit.at(-1).action, "save");
+      // The editor opens the draft, which has no problems; inside the experiment it links back to its results.
+      await page.locator("[data-testid=ship-done] a").click();
+      await page.locator("[data-testid=problems-state]").filter({ hasText: "No problems" }).waitFor();
+      // The experiments are at the end of the document (CodeMirror renders only what is in view):
+      // from the end, page up to the new line.
+      await page.locator("[data-testid=editor] .cm-content").click();
+      await page.keyboard.press("ControlOrMeta+End");
+      const winnerLine = page.locator("[data-testid=editor] .cm-line", { hasText: '"winner": "reviews-first"' });
+      for (let i = 0; i < 20 && !(await winnerLine.count()); i++) await page.keyboard.press("PageUp");
+      await winnerLine.waitFor();
+      await winnerLine.click();
+      const back = page.locator("[data-testid=editor-results-link]");
+      await back.waitFor();
+      assert.equal(await back.getAttribute("href"), "#/results/product-reviews-first");
+      await back.click();
+      await page.locator("[data-testid=results][data-state=ready]").waitFor();
+    });
+
+    assert.deepEqual(errors, [], "no script errors or CSP violations");
   } finally {
     await context.close();
     await server.close();
