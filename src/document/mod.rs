@@ -7,9 +7,11 @@
 
 mod actions;
 mod audiences;
+mod commerce;
 mod element_actions;
 mod experiments;
 mod fragment;
+mod listings;
 mod names;
 mod operations;
 mod page_actions;
@@ -41,7 +43,9 @@ use targeting::Known;
 
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
+pub use commerce::{Banner, ListingAction, ListingOp, PriceChange, TileMatch};
 pub use experiments::{Experiment, Namespace, Status};
+pub use listings::{DEFAULT_LISTING_MAX_BYTES, Listing, ProductKey, Targets};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;

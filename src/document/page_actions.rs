@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::actions::{Action, CookieSpec};
+use super::commerce::compile_commerce;
 use super::element_actions::compile_map;
 use super::names::is_token;
 use super::operations::{PageOperation, RESERVED_HEADERS};
@@ -23,6 +24,7 @@ pub(super) fn compile_page_action(
 ) -> Option<Action> {
     let before = check.problems.len();
     let action = match operation {
+        PageOperation::Commerce(op) => return compile_commerce(op, raw, at, settings, check),
         PageOperation::InjectHead => Action::InjectHead(check.html_template(raw, at)?),
         PageOperation::AppendBody => Action::AppendBody(check.html_template(raw, at)?),
         PageOperation::ReplaceText => {

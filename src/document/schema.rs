@@ -101,7 +101,19 @@ pub fn schema() -> Value {
         "consent_cookie": { "type": "string" },
         "consent_values": names,
         "redirect_hosts": names,
-        "header_attributes": names
+        "header_attributes": names,
+        "listings": { "type": "object", "description": "how the site shows products, by listing name",
+            "additionalProperties": { "type": "object", "additionalProperties": false, "required": ["container", "tile", "key"],
+                "properties": {
+                "container": { "type": "string", "description": "CSS selector of the listing's container (one selector, no commas)" },
+                "tile": { "type": "string", "description": "CSS selector of a product tile inside the container" },
+                "key": { "type": "object", "additionalProperties": false, "required": ["attribute"], "properties": {
+                    "attribute": { "type": "string" }, "select": { "type": "string" }, "pattern": { "type": "string" } } },
+                "price": { "type": "string" },
+                "max_bytes": { "type": "integer", "minimum": 1024, "maximum": 16_777_216 },
+                "eager_tiles": { "type": "integer", "minimum": 0, "maximum": 100 },
+                "fragment_params": names } } },
+        "search_param": { "type": "string", "description": "the query parameter holding the search term (default q)" }
     });
     let doc_props = json!({
         "version": { "type": ["integer", "string"] },

@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
+use std::rc::Rc;
+
 use super::DEFAULT_VISITOR_COOKIE;
+use super::listings::{Listing, compile_listings};
 use super::names::{is_host, is_token};
 use super::reader::Checker;
 use crate::diagnostic::{JsonPath, describe};
@@ -15,6 +18,8 @@ pub(super) const SETTINGS_FIELDS: &[&str] = &[
     "consent_values",
     "redirect_hosts",
     "header_attributes",
+    "listings",
+    "search_param",
 ];
 
 /// Document-wide settings.
@@ -32,6 +37,10 @@ pub struct Settings {
     pub redirect_hosts: Vec<String>,
     /// Request headers exposed as the `headers` attribute.
     pub header_attributes: Vec<String>,
+    /// How the site shows products (`settings.listings`), for commerce actions.
+    pub listings: Vec<Rc<Listing>>,
+    /// The query parameter holding the search term, for rules' `search` (default `q`).
+    pub search_param: String,
 }
 
 /// Reads `settings`, with defaults for what is not given.
@@ -40,6 +49,7 @@ pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Se
         visitor_cookie: DEFAULT_VISITOR_COOKIE.into(),
         visitor_cookie_days: 365,
         consent_values: vec!["yes".into(), "true".into(), "1".into()],
+        search_param: "q".into(),
         ..Settings::default()
     };
     let Some(value) = value else {
@@ -129,6 +139,23 @@ pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Se
                         );
                     }
                 }
+            }
+        }
+    }
+    if let Some(v) = object.get("listings") {
+        settings.listings =
+            compile_listings(v, &JsonPath::root().key("settings").key("listings"), check);
+    }
+    if let Some(v) = object.get("search_param") {
+        let path = JsonPath::root().key("settings").key("search_param");
+        if let Some(name) = check.string(v, &path) {
+            if name.is_empty() || name.len() > 64 {
+                check.push(
+                    path,
+                    format!("expected a query parameter name, found {name:?}"),
+                );
+            } else {
+                settings.search_param = name.to_owned();
             }
         }
     }

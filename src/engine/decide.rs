@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::banner::banner;
 use super::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
 use super::explain::{AssignmentTrace, RuleTrace};
+use super::merchandising::{claim, resolve};
 use super::plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
 use super::vary::varies;
 use crate::condition::{Audiences, EvalContext};
@@ -152,7 +154,7 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         match verdict {
             Ok(reason) => {
                 for action in &rule.actions {
-                    render_action(action, visit, &mut decision);
+                    render_action(action, visit, &rule.id, &mut decision);
                 }
                 decision.trace.push(RuleTrace {
                     id: rule.id.clone(),
@@ -173,13 +175,15 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         if let Some(experiment) = rules.experiments.get(i) {
             let (variation, outcome) = assign(experiment, visit, &resolver);
             if let Some(v) = variation.and_then(|v| experiment.variations.get(v)) {
+                let source = format!("{}:{}", experiment.id, v.id);
                 for action in &v.actions {
-                    render_action(action, visit, &mut decision);
+                    render_action(action, visit, &source, &mut decision);
                 }
             }
             decision.experiments.push(outcome);
         }
     }
+    resolve(&mut decision.plan.listings, attributes.get("query"));
     let mut audiences: Vec<(String, bool)> = resolver.memo.into_inner().into_iter().collect();
     audiences.sort();
     decision.audiences = audiences;
@@ -335,9 +339,21 @@ fn applies(
     }
 }
 
-fn render_action(action: &Action, visit: &Visit, out: &mut Decision) {
+fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decision) {
     let (attrs, secure) = (visit.attributes, visit.secure);
     match action {
+        Action::Listing(l) => claim(&mut out.plan.listings, l, source, |t| {
+            t.render(attrs, Escape::Html)
+        }),
+        Action::Banner(b) => {
+            let (edit, script) = banner(b, attrs);
+            out.plan.elements.push(edit);
+            if let Some(script) = script
+                && !out.plan.head.contains(&script)
+            {
+                out.plan.head.push(script);
+            }
+        }
         Action::Element { selector, op, .. } => {
             let edit = match op {
                 ElementOp::SetText(t) => Edit::SetText(t.render(attrs, Escape::Text)),

@@ -51,6 +51,7 @@ impl Decision {
             "headers": self.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "cookies": self.cookies,
             "redirect": self.redirect.as_ref().map(|(s, l)| json!({"status": s, "location": l})),
+            "listings": self.plan.listings.iter().map(|l| l.explain()).collect::<Vec<_>>(),
             "experiments": self.experiments.iter().map(|a| json!({
                 "id": a.experiment, "variation": a.variation, "in_experiment": a.in_experiment,
                 "reason": a.reason

@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use lol_html::Selector;
 
+use super::merchandising::ListingPlan;
 use crate::document::{InsertPosition, TextReplacement};
 
 /// One change to the elements a selector matches, with its values already rendered.
@@ -119,6 +120,8 @@ pub struct Plan {
     pub text: Vec<TextReplacement>,
     /// Link rewrites, in order.
     pub links: Vec<LinkRewrite>,
+    /// Commerce changes, one plan per listing, conflicts resolved.
+    pub listings: Vec<ListingPlan>,
 }
 
 impl Plan {
@@ -129,5 +132,6 @@ impl Plan {
             && self.body_end.is_empty()
             && self.text.is_empty()
             && self.links.is_empty()
+            && self.listings.is_empty()
     }
 }

@@ -1,0 +1,730 @@
+//! Listings on the page: product changes as the tiles stream, and reordering by holding back
+//! only the listing's container.
+//!
+//! Badges, prices and hides of a listing whose key is a tile attribute are made as the tiles
+//! pass. Reordering (pins, promo tiles, boosts) diverts the output between the container's
+//! start tag and its end tag into segments, one per tile (content between tiles is a fixed
+//! segment that keeps its place), and writes them in the new order from the container's end
+//! tag handler: lol_html hands the sink every byte before a token before running that token's
+//! handlers, so the segments are exact bytes, never re-serialized. Every other exit (the cap,
+//! a container that never closes, a second container inside the first, lol_html giving up)
+//! writes the held bytes in their original order and says why in a warning.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+
+use lol_html::html_content::{Element, TextChunk};
+use lol_html::{
+    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HtmlRewriter,
+    Selector, Settings,
+};
+
+use super::edit::apply;
+use crate::document::{ProductKey, TileMatch};
+use crate::engine::{ListingPlan, SlotItem, TileEdit};
+
+/// What a held segment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One product tile.
+    Tile,
+    /// Content between tiles: it keeps its place.
+    Fixed,
+}
+
+#[derive(Debug)]
+struct Segment {
+    kind: Kind,
+    key: Option<String>,
+    /// Boost and bury score from the tile's attributes (known at its start tag).
+    attribute_score: i32,
+    /// Removed by a hide as it streamed.
+    hidden: bool,
+    bytes: Vec<u8>,
+}
+
+/// The bytes of one listing being held back; shared by the output sink and the handlers.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    /// Which listing plan is holding (its index), if any.
+    active: Option<usize>,
+    prefix: Vec<u8>,
+    segments: Vec<Segment>,
+    bytes: usize,
+    cap: usize,
+    warnings: Vec<String>,
+}
+
+impl Held {
+    /// Takes `chunk` if a listing is being held; else appends it to `out`.
+    pub(super) fn write(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        if self.active.is_none() {
+            out.extend_from_slice(chunk);
+            return;
+        }
+        self.bytes += chunk.len();
+        match self.segments.last_mut() {
+            Some(s) => s.bytes.extend_from_slice(chunk),
+            None => self.prefix.extend_from_slice(chunk),
+        }
+        if self.bytes > self.cap {
+            let cap = self.cap;
+            self.release(
+                out,
+                &format!("the listing is larger than its max_bytes ({cap} bytes)"),
+            );
+        }
+    }
+
+    fn start(&mut self, listing: usize, cap: usize) {
+        self.active = Some(listing);
+        self.cap = cap;
+        self.bytes = 0;
+    }
+
+    fn push(&mut self, kind: Kind, key: Option<String>, attribute_score: i32) {
+        self.segments.push(Segment {
+            kind,
+            key,
+            attribute_score,
+            hidden: false,
+            bytes: Vec::new(),
+        });
+    }
+
+    /// Whether anything is held.
+    pub(super) fn is_holding(&self) -> bool {
+        self.active.is_some()
+    }
+
+    /// Writes everything held in its original order and stops holding, saying why.
+    pub(super) fn release(&mut self, out: &mut Vec<u8>, why: &str) {
+        if self.active.take().is_none() {
+            return;
+        }
+        out.append(&mut self.prefix);
+        for s in self.segments.drain(..) {
+            out.extend_from_slice(&s.bytes);
+        }
+        self.warnings
+            .push(format!("listing kept in its original order: {why}"));
+    }
+
+    /// The warnings so far, taken.
+    pub(super) fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+}
+
+/// The current tile of one listing, as the page streams.
+#[derive(Debug, Default)]
+struct Cursor {
+    open: bool,
+    generation: u64,
+    tag: String,
+    key: Option<String>,
+}
+
+/// Elements whose end tag may be left out: two tiles of one of these are siblings.
+const OPTIONAL_END: &[&str] = &["li", "p", "tr", "td", "th", "dd", "dt", "option"];
+
+struct Setup {
+    plan: Rc<ListingPlan>,
+    index: usize,
+    held: Rc<RefCell<Held>>,
+    out: Rc<RefCell<Vec<u8>>>,
+    cursor: Rc<RefCell<Cursor>>,
+    encoding: AsciiCompatibleEncoding,
+}
+
+/// Adds the handlers of every listing plan to `settings`; `held` and `out` are the sink's.
+pub(super) fn add_handlers<'h>(
+    mut settings: Settings<'h, 'static>,
+    plans: &[ListingPlan],
+    held: &Rc<RefCell<Held>>,
+    out: &Rc<RefCell<Vec<u8>>>,
+    encoding: AsciiCompatibleEncoding,
+) -> Settings<'h, 'static> {
+    for (index, plan) in plans.iter().enumerate() {
+        let setup = Setup {
+            plan: Rc::new(plan.clone()),
+            index,
+            held: Rc::clone(held),
+            out: Rc::clone(out),
+            cursor: Rc::default(),
+            encoding,
+        };
+        settings = setup.add(settings);
+    }
+    settings
+}
+
+/// Starts holding a fragment's listing from the first byte (the response is the container).
+pub(super) fn start_fragments(plans: &[ListingPlan], held: &Rc<RefCell<Held>>) {
+    if let Some((i, p)) = plans
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.fragment && p.needs_hold())
+    {
+        held.borrow_mut().start(i, p.listing.max_bytes);
+    }
+}
+
+/// At the end of the document: a fragment's listing is written in its new order, a
+/// container that never closed in its original order.
+pub(super) fn finish_document(
+    plans: &[ListingPlan],
+    held: &Rc<RefCell<Held>>,
+    out: &Rc<RefCell<Vec<u8>>>,
+    encoding: AsciiCompatibleEncoding,
+) {
+    let mut h = held.borrow_mut();
+    let mut out = out.borrow_mut();
+    match h.active.and_then(|i| plans.get(i)) {
+        Some(plan) if plan.fragment => write_reordered(&mut h, plan, &mut out, encoding),
+        Some(_) => h.release(&mut out, "the listing's container never closed"),
+        None => {}
+    }
+}
+
+impl Setup {
+    fn add<'h>(self, mut settings: Settings<'h, 'static>) -> Settings<'h, 'static> {
+        let plan = &self.plan;
+        let hold = plan.needs_hold();
+        let fragment = plan.fragment;
+        let tile_selector = if fragment {
+            &plan.listing.fragment_tile
+        } else {
+            &plan.listing.tile
+        };
+        if hold && !fragment {
+            settings = self.element(settings, &plan.listing.container, Self::on_container);
+        }
+        settings = self.element(settings, tile_selector, Self::on_tile);
+        if let ProductKey::Descendant { select, .. } = &plan.listing.key {
+            let s = if fragment {
+                &select.fragment
+            } else {
+                &select.page
+            };
+            settings = self.element(settings, s, Self::on_key);
+        }
+        if hold {
+            // Content between tiles becomes a fixed segment, which keeps its place.
+            let all = if fragment {
+                selector("*")
+            } else {
+                selector(&format!("{} *", plan.listing.container_text))
+            };
+            if let Some(all) = all {
+                settings = self.element(settings, &all, |s, _| {
+                    s.between_tiles();
+                });
+            }
+            let setup = self.share();
+            let on_text = move |t: &mut TextChunk<'_>| {
+                if !t.as_str().is_empty() {
+                    setup.between_tiles();
+                }
+                Ok(())
+            };
+            settings = if fragment {
+                settings.append_document_content_handler(
+                    DocumentContentHandlers::default().text(on_text),
+                )
+            } else {
+                settings.append_element_content_handler((
+                    Cow::Owned((*plan.listing.container).clone()),
+                    ElementContentHandlers::default().text(on_text),
+                ))
+            };
+        }
+        // Edits on elements inside tiles, as they stream (keys known at the tile's start).
+        if matches!(plan.listing.key, ProductKey::Attribute(_)) {
+            let mut seen = HashSet::new();
+            for target in plan.edits.iter().filter_map(|e| e.target.as_ref()) {
+                if seen.insert(target.text.clone()) {
+                    let text = target.text.clone();
+                    let s = if fragment {
+                        &target.fragment
+                    } else {
+                        &target.page
+                    };
+                    settings = self.element(settings, s, move |setup, el| {
+                        let key = setup.cursor.borrow().key.clone();
+                        if setup.cursor.borrow().open
+                            && let Some(key) = key
+                        {
+                            for e in setup.plan.edits.iter().filter(|e| {
+                                e.key == key && e.target.as_ref().is_some_and(|t| t.text == text)
+                            }) {
+                                apply(&e.edit, el);
+                            }
+                        }
+                    });
+                }
+            }
+        }
+        settings
+    }
+
+    fn share(&self) -> Rc<Setup> {
+        Rc::new(Setup {
+            plan: Rc::clone(&self.plan),
+            index: self.index,
+            held: Rc::clone(&self.held),
+            out: Rc::clone(&self.out),
+            cursor: Rc::clone(&self.cursor),
+            encoding: self.encoding,
+        })
+    }
+
+    fn element<'h>(
+        &self,
+        settings: Settings<'h, 'static>,
+        selector: &Selector,
+        run: impl Fn(&Rc<Setup>, &mut Element) + 'static,
+    ) -> Settings<'h, 'static> {
+        let setup = self.share();
+        settings.append_element_content_handler((
+            Cow::Owned(selector.clone()),
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                run(&setup, el);
+                Ok(())
+            }),
+        ))
+    }
+
+    fn holding(&self) -> bool {
+        self.held.borrow().active == Some(self.index)
+    }
+
+    fn on_container(self: &Rc<Self>, el: &mut Element) {
+        if self.held.borrow().is_holding() {
+            // Nested in the held container (or in another listing's): left where it is.
+            return;
+        }
+        let Some(handlers) = el.end_tag_handlers() else {
+            return;
+        };
+        self.held
+            .borrow_mut()
+            .start(self.index, self.plan.listing.max_bytes);
+        *self.cursor.borrow_mut() = Cursor::default();
+        let setup = Rc::clone(self);
+        handlers.push(Box::new(move |_end| {
+            let mut held = setup.held.borrow_mut();
+            if held.active == Some(setup.index) {
+                let mut out = setup.out.borrow_mut();
+                write_reordered(&mut held, &setup.plan, &mut out, setup.encoding);
+            }
+            setup.cursor.borrow_mut().open = false;
+            Ok(())
+        }));
+    }
+
+    fn on_tile(self: &Rc<Self>, el: &mut Element) {
+        let tag = el.tag_name();
+        {
+            let cursor = self.cursor.borrow();
+            if cursor.open && !(cursor.tag == tag && OPTIONAL_END.contains(&tag.as_str())) {
+                return; // a tile inside a tile (a swatch with the same class) stays inside it
+            }
+        }
+        let key = match &self.plan.listing.key {
+            ProductKey::Attribute(a) => el.get_attribute(a).filter(|k| !k.is_empty()),
+            ProductKey::Descendant { .. } => None,
+        };
+        let generation = {
+            let mut cursor = self.cursor.borrow_mut();
+            cursor.generation += 1;
+            cursor.open = true;
+            cursor.tag = tag;
+            cursor.key = key.clone();
+            cursor.generation
+        };
+        let score = attribute_score(&self.plan, el);
+        if self.holding() {
+            self.held.borrow_mut().push(Kind::Tile, key.clone(), score);
+        }
+        match el.end_tag_handlers() {
+            Some(handlers) => {
+                let setup = Rc::clone(self);
+                handlers.push(Box::new(move |_end| {
+                    let mut cursor = setup.cursor.borrow_mut();
+                    if cursor.generation == generation {
+                        cursor.open = false;
+                    }
+                    Ok(())
+                }));
+            }
+            None => self.cursor.borrow_mut().open = false,
+        }
+        let Some(key) = key else {
+            return;
+        };
+        if self.plan.hidden.contains(&key) {
+            el.remove();
+            if self.holding()
+                && let Some(s) = self.held.borrow_mut().segments.last_mut()
+            {
+                s.hidden = true;
+            }
+            return;
+        }
+        for e in self
+            .plan
+            .edits
+            .iter()
+            .filter(|e| e.target.is_none() && e.key == key)
+        {
+            apply(&e.edit, el);
+        }
+    }
+
+    fn on_key(self: &Rc<Self>, el: &mut Element) {
+        let ProductKey::Descendant { attribute, .. } = &self.plan.listing.key else {
+            return;
+        };
+        let mut cursor = self.cursor.borrow_mut();
+        if !cursor.open || cursor.key.is_some() {
+            return;
+        }
+        let Some(key) = el
+            .get_attribute(attribute)
+            .and_then(|v| self.plan.listing.key.extract(&v))
+        else {
+            return;
+        };
+        cursor.key = Some(key.clone());
+        if self.holding()
+            && let Some(s) = self.held.borrow_mut().segments.last_mut()
+            && s.kind == Kind::Tile
+        {
+            s.key = Some(key);
+        }
+    }
+
+    fn between_tiles(&self) {
+        if self.cursor.borrow().open || !self.holding() {
+            return;
+        }
+        let mut held = self.held.borrow_mut();
+        if held.segments.last().is_some_and(|s| s.kind == Kind::Tile) {
+            held.push(Kind::Fixed, None, 0);
+        }
+    }
+}
+
+/// A selector Veneer builds itself; one that does not parse adds no handler.
+fn selector(text: &str) -> Option<Selector> {
+    text.parse().ok()
+}
+
+fn attribute_score(plan: &ListingPlan, el: &Element) -> i32 {
+    plan.scores
+        .iter()
+        .filter_map(|(m, score)| match m {
+            TileMatch::Attribute(name, value) => {
+                let found = el.get_attribute(name);
+                let hit = match (found, value) {
+                    (Some(_), None) => true,
+                    (Some(f), Some(v)) => f.trim().eq_ignore_ascii_case(v.trim()),
+                    (None, _) => false,
+                };
+                hit.then_some(*score)
+            }
+            TileMatch::Products(_) => None,
+        })
+        .sum()
+}
+
+fn key_score(plan: &ListingPlan, key: Option<&str>) -> i32 {
+    let Some(key) = key else { return 0 };
+    plan.scores
+        .iter()
+        .filter_map(|(m, score)| match m {
+            TileMatch::Products(keys) if keys.iter().any(|k| k == key) => Some(*score),
+            _ => None,
+        })
+        .sum()
+}
+
+/// One tile in the new order.
+enum Placed {
+    /// A tile of the page (index into the segments).
+    Segment(usize),
+    /// HTML from a rule (a promo tile, or the tile of a pinned product the page lacked).
+    Html(String),
+}
+
+/// The new order of the tiles (fixed segments excluded).
+fn new_order(segments: &[Segment], plan: &ListingPlan) -> Vec<Placed> {
+    let is_hidden =
+        |s: &Segment| s.hidden || s.key.as_ref().is_some_and(|k| plan.hidden.contains(k));
+    let tiles: Vec<usize> = (0..segments.len())
+        .filter(|&i| segments[i].kind == Kind::Tile && !is_hidden(&segments[i]))
+        .collect();
+    let mut taken = vec![false; segments.len()];
+    // Pinned products present on the page: the first tile with the key.
+    let mut slots: Vec<(usize, Placed)> = Vec::new();
+    for slot in &plan.slots {
+        match &slot.item {
+            SlotItem::Product { key, tile } => {
+                let found = tiles
+                    .iter()
+                    .copied()
+                    .find(|&i| !taken[i] && segments[i].key.as_deref() == Some(key));
+                match (found, tile) {
+                    (Some(i), _) => {
+                        taken[i] = true;
+                        slots.push((slot.position, Placed::Segment(i)));
+                    }
+                    (None, Some(html)) => slots.push((slot.position, Placed::Html(html.clone()))),
+                    // Not on the page, and no tile to show: nothing is invented.
+                    (None, None) => {}
+                }
+            }
+            SlotItem::Promo(html) => slots.push((slot.position, Placed::Html(html.clone()))),
+        }
+    }
+    let mut rest: Vec<usize> = tiles.into_iter().filter(|&i| !taken[i]).collect();
+    // Stable: equal scores keep the origin's order.
+    rest.sort_by_key(|&i| {
+        let s = &segments[i];
+        -(s.attribute_score + key_score(plan, s.key.as_deref()))
+    });
+    let mut rest = rest.into_iter();
+    let mut slots = slots.into_iter().peekable();
+    let mut order = Vec::new();
+    loop {
+        let next = order.len() + 1;
+        if slots.peek().is_some_and(|(p, _)| *p <= next) {
+            if let Some((_, placed)) = slots.next() {
+                order.push(placed);
+            }
+        } else if let Some(i) = rest.next() {
+            order.push(Placed::Segment(i));
+        } else if let Some((_, placed)) = slots.next() {
+            // Pins beyond the last tile go at the end.
+            order.push(placed);
+        } else {
+            break;
+        }
+    }
+    order
+}
+
+/// Writes the held listing in its new order and stops holding.
+fn write_reordered(
+    held: &mut Held,
+    plan: &ListingPlan,
+    out: &mut Vec<u8>,
+    encoding: AsciiCompatibleEncoding,
+) {
+    if held.active.take().is_none() {
+        return;
+    }
+    out.append(&mut held.prefix);
+    let segments = std::mem::take(&mut held.segments);
+    let order = new_order(&segments, plan);
+    let original: Vec<usize> = (0..segments.len())
+        .filter(|&i| segments[i].kind == Kind::Tile)
+        .collect();
+    let eager = plan.listing.eager_tiles;
+    let late_edits = matches!(plan.listing.key, ProductKey::Descendant { .. });
+    let mut placed = order.into_iter().enumerate();
+    let mut tile_slots_left = segments.iter().filter(|s| s.kind == Kind::Tile).count();
+    for s in &segments {
+        if s.kind == Kind::Fixed {
+            out.extend_from_slice(&s.bytes);
+            continue;
+        }
+        tile_slots_left -= 1;
+        // The last tile slot takes whatever is left (promo tiles add to the count).
+        let take = if tile_slots_left == 0 { usize::MAX } else { 1 };
+        for (position, item) in placed.by_ref().take(take) {
+            match item {
+                Placed::Html(html) => {
+                    let page: &'static encoding_rs::Encoding = encoding.into();
+                    let (bytes, _, _) = page.encode(&html);
+                    out.extend_from_slice(&bytes);
+                }
+                Placed::Segment(i) => {
+                    let seg = &segments[i];
+                    let rank = original.iter().position(|&o| o == i).unwrap_or(0);
+                    let make_eager = position < eager && rank != position;
+                    let edits: Vec<&TileEdit> = match (&seg.key, late_edits) {
+                        (Some(k), true) => plan.edits.iter().filter(|e| &e.key == k).collect(),
+                        _ => Vec::new(),
+                    };
+                    if make_eager || !edits.is_empty() {
+                        out.extend(rework(&seg.bytes, &edits, make_eager, encoding));
+                    } else {
+                        out.extend_from_slice(&seg.bytes);
+                    }
+                }
+            }
+        }
+    }
+    held.bytes = 0;
+}
+
+/// Reworks one held tile on its own: changes that needed its key (when the key is inside
+/// the tile), and images made eager once it moved into the first positions. On any failure
+/// the tile is written as it was.
+fn rework(
+    bytes: &[u8],
+    edits: &[&TileEdit],
+    eager: bool,
+    encoding: AsciiCompatibleEncoding,
+) -> Vec<u8> {
+    let out = Rc::new(RefCell::new(Vec::with_capacity(bytes.len() + 64)));
+    let sink = Rc::clone(&out);
+    let mut settings = Settings::new().with_encoding(encoding);
+    let root_seen = Rc::new(RefCell::new(false));
+    let root_edits: Vec<TileEdit> = edits
+        .iter()
+        .filter(|e| e.target.is_none())
+        .map(|e| (*e).clone())
+        .collect();
+    if !root_edits.is_empty()
+        && let Some(any) = selector("*")
+    {
+        let seen = Rc::clone(&root_seen);
+        settings = settings.append_element_content_handler((
+            Cow::Owned(any),
+            ElementContentHandlers::default().element(move |el: &mut Element| {
+                if !*seen.borrow() {
+                    *seen.borrow_mut() = true;
+                    for e in &root_edits {
+                        apply(&e.edit, el);
+                    }
+                }
+                Ok(())
+            }),
+        ));
+    }
+    for e in edits {
+        if let Some(t) = &e.target {
+            let edit = e.edit.clone();
+            settings = settings.append_element_content_handler((
+                Cow::Owned((*t.inner).clone()),
+                ElementContentHandlers::default().element(move |el: &mut Element| {
+                    apply(&edit, el);
+                    Ok(())
+                }),
+            ));
+        }
+    }
+    if eager && let Some(img) = selector("img[loading]") {
+        settings = settings.append_element_content_handler((
+            Cow::Owned(img),
+            ElementContentHandlers::default().element(|el: &mut Element| {
+                if el
+                    .get_attribute("loading")
+                    .is_some_and(|l| l.trim().eq_ignore_ascii_case("lazy"))
+                {
+                    el.remove_attribute("loading");
+                }
+                Ok(())
+            }),
+        ));
+    }
+    let mut rewriter = HtmlRewriter::new(settings, move |c: &[u8]| {
+        sink.borrow_mut().extend_from_slice(c)
+    });
+    let ok = rewriter.write(bytes).is_ok() && rewriter.end().is_ok();
+    let result = std::mem::take(&mut *out.borrow_mut());
+    if ok { result } else { bytes.to_vec() }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    use crate::document::compile;
+    use crate::engine::{Plan, Visit, decide};
+    use crate::render::StreamRewriter;
+
+    const GRID: &str = r#""listings": {"grid": {"container": "ul.grid", "tile": "li.tile",
+        "key": {"attribute": "data-sku"}, "price": ".price", "max_bytes": 1024}}"#;
+
+    fn plan(settings: &str, rules: &str, query: serde_json::Value) -> Plan {
+        let doc = format!(r#"{{"settings": {{{settings}}}, "rules": {rules}}}"#);
+        let compiled = compile(&doc).unwrap();
+        assert_eq!(compiled.problems, [], "{doc}");
+        let attrs = json!({ "query": query });
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        decide(&compiled, &Visit::new(&attrs, "/c/shoes", now), false).plan
+    }
+
+    /// The page written in chunks of every size from 1 to 64 (all must agree), and the warnings.
+    fn run(plan: &Plan, html: &str) -> (String, Vec<String>) {
+        let mut first: Option<(String, Vec<String>)> = None;
+        for size in (1..=64).chain([usize::MAX]) {
+            let mut r = StreamRewriter::new(plan, None);
+            let mut out = Vec::new();
+            for chunk in html.as_bytes().chunks(size.min(html.len().max(1))) {
+                out.extend(r.write(chunk));
+            }
+            out.extend(r.end());
+            let got = (String::from_utf8(out).unwrap(), r.warnings());
+            match &first {
+                None => first = Some(got),
+                Some(f) => assert_eq!(f, &got, "chunks of {size}"),
+            }
+        }
+        first.unwrap()
+    }
+
+    fn tiles(skus: &[&str]) -> String {
+        let items: String = skus
+            .iter()
+            .map(|s| format!("<li class=\"tile\" data-sku=\"{s}\"><img src=\"{s}.png\" loading=\"lazy\"><p class=\"price\">€10</p></li>\n"))
+            .collect();
+        format!("<main><h1>Shoes</h1><ul class=\"grid\">\n{items}</ul><p>after</p></main>")
+    }
+
+    fn order(html: &str) -> Vec<String> {
+        html.split("data-sku=\"")
+            .skip(1)
+            .map(|s| s.split('"').next().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn pins_hides_inserts_boosts_and_badges() {
+        let p = plan(
+            GRID,
+            r#"[{"id": "hide", "actions": [{"hide": {"products": ["C"]}}]},
+               {"id": "pin", "actions": [{"pin": {"products": ["E", "D"]}}]},
+               {"id": "promo", "actions": [{"insert_tile": {"at": 3, "html": "<li class=\"promo\">Sale</li>"}}]},
+               {"id": "bury", "actions": [{"bury": {"products": ["A"]}}]},
+               {"id": "badge", "actions": [{"badge": {"products": ["B"], "html": "<b>New</b>", "position": "prepend"}},
+                   {"price": {"products": {"B": {"now": "€8", "was": "€10"}}}}]}]"#,
+            json!({}),
+        );
+        let (out, warnings) = run(&p, &tiles(&["A", "B", "C", "D", "E"]));
+        assert_eq!(warnings, Vec::<String>::new());
+        assert_eq!(order(&out), ["E", "D", "B", "A"]);
+        assert!(out.contains("<li class=\"promo\">Sale</li>"));
+        let promo = out.find("promo").unwrap();
+        assert!(
+            out.find("data-sku=\"D\"").unwrap() < promo
+                && promo < out.find("data-sku=\"B\"").unwrap()
+        );
+        assert!(out.contains("<li class=\"tile\" data-sku=\"B\"><b>New</b>"));
+        assert!(out.contains("<p class=\"price\"><s class=\"veneer-was\">€10</s> €8</p>"));
+        // E and D moved into the first positions: their images load at once.
+        assert!(
+            out.contains("<img src=\"E.png\">") && out.contains("<img src=\"D.png\">"),
+            "{out}"
+        );
+        assert!(out.contains("<img src=\"A.png\" loading=\"lazy\">"));
+        assert!(out.ends_with("</ul><p>after</p></main>"));
+    }
+}
