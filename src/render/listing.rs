@@ -727,4 +727,145 @@ mod tests {
         assert!(out.contains("<img src=\"A.png\" loading=\"lazy\">"));
         assert!(out.ends_with("</ul><p>after</p></main>"));
     }
+
+    #[test]
+    fn keys_in_a_descendant_nested_tiles_and_tiles_without_end_tags() {
+        let settings = r##""listings": {"grid": {"container": "#grid", "tile": ".card",
+            "key": {"select": "a[href]", "attribute": "href", "pattern": "/products/([^/?#]+)"}}}"##;
+        let p = plan(
+            settings,
+            r#"[{"id": "r", "actions": [{"pin": {"products": ["boot"]}}, {"hide": {"products": ["sock"]}},
+                {"badge": {"products": ["boot"], "html": "<i>Hot</i>", "into": ".name"}}]}]"#,
+            json!({}),
+        );
+        // Tiles are <li> without end tags; a swatch inside a card also has the card class.
+        let page = "<ul id=grid> <li class=card><div class=card>swatch</div><a href=\"/products/cap?v=1\"><span class=name>Cap</span></a>\
+                    <li class=card><a href=\"/products/sock\">Sock</a>\
+                    <li class=card><a href=\"/products/boot\"><span class=name>Boot</span></a></ul>";
+        let (out, warnings) = run(&p, page);
+        assert_eq!(warnings, Vec::<String>::new());
+        assert_eq!(
+            out,
+            "<ul id=grid> <li class=card><a href=\"/products/boot\"><span class=name>Boot<i>Hot</i></span></a>\
+             <li class=card><div class=card>swatch</div><a href=\"/products/cap?v=1\"><span class=name>Cap</span></a></ul>"
+        );
+    }
+
+    #[test]
+    fn conflicting_pins_and_a_missing_product() {
+        let p = plan(
+            GRID,
+            r#"[{"id": "low", "priority": 1, "actions": [{"pin": {"positions": {"B": 1, "Z": 2}}}]},
+               {"id": "high", "priority": 2, "actions": [{"pin": {"products": ["C"]}}]},
+               {"id": "tile", "actions": [{"pin": {"positions": {"Y": 4}, "tiles": {"Y": "<li class=\"tile\" data-sku=\"Y\">Y</li>"}}}]}]"#,
+            json!({}),
+        );
+        let (out, _) = run(&p, &tiles(&["A", "B", "C", "D"]));
+        // high wins position 1; low's B takes the next free one; Z is not on the page and has no
+        // tile, so it is not invented; Y's tile HTML is used.
+        assert_eq!(order(&out), ["C", "B", "A", "Y", "D"]);
+        let notes = &p.listings[0].notes;
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("pin of B by low moved from 1 to 2")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn over_the_cap_and_never_closed_the_listing_keeps_its_order_byte_for_byte() {
+        let p = plan(
+            GRID,
+            r#"[{"id": "pin", "actions": [{"pin": {"products": ["Z"]}}]}]"#,
+            json!({}),
+        );
+        let skus: Vec<String> = (0..40).map(|i| format!("S{i}")).collect();
+        let refs: Vec<&str> = skus.iter().map(String::as_str).collect();
+        let mut page = tiles(&refs);
+        page = page.replace("S39", "Z");
+        let (out, warnings) = run(&p, &page);
+        assert_eq!(out, page);
+        assert_eq!(
+            warnings,
+            [
+                "listing kept in its original order: the listing is larger than its max_bytes (1024 bytes)"
+            ]
+        );
+        let open = "<ul class=\"grid\"><li class=\"tile\" data-sku=\"A\">a<li class=\"tile\" data-sku=\"Z\">z";
+        let (out, warnings) = run(&p, open);
+        assert_eq!(out, open);
+        assert_eq!(
+            warnings,
+            ["listing kept in its original order: the listing's container never closed"]
+        );
+    }
+
+    #[test]
+    fn a_bail_out_mid_listing_passes_the_listing_through_unchanged() {
+        let settings = GRID.replace("1024", "8388608");
+        let p = plan(
+            &settings,
+            r#"[{"id": "pin", "actions": [{"pin": {"products": ["B"]}}]}]"#,
+            json!({}),
+        );
+        let huge = format!(
+            "<ul class=\"grid\"><li class=\"tile\" data-sku=\"A\">a</li><li class=\"tile\" data-sku=\"B\" data-x=\"{}\">b</li></ul><p>end</p>",
+            "y".repeat(crate::render::rewriter::MAX_PARSER_MEMORY + 10)
+        );
+        let mut r = StreamRewriter::new(&p, None);
+        let mut out = Vec::new();
+        for chunk in huge.as_bytes().chunks(64 * 1024) {
+            out.extend(r.write(chunk));
+        }
+        out.extend(r.end());
+        assert!(
+            r.failure()
+                .unwrap()
+                .starts_with("rewriting stopped mid-page")
+        );
+        assert_eq!(
+            r.warnings(),
+            ["listing kept in its original order: rewriting stopped mid-listing"]
+        );
+        assert!(
+            out == huge.as_bytes(),
+            "the output is not the origin's page"
+        );
+    }
+
+    #[test]
+    fn hides_badges_and_prices_stream_without_holding() {
+        let p = plan(
+            GRID,
+            r#"[{"id": "r", "actions": [{"hide": {"products": ["B"]}}, {"badge": {"products": ["A"], "html": "<b>1</b>"}}]}]"#,
+            json!({}),
+        );
+        assert!(!p.listings[0].needs_hold());
+        let page = tiles(&["A", "B", "C"]);
+        let mut r = StreamRewriter::new(&p, None);
+        let cut = page.find("data-sku=\"C\"").unwrap();
+        let first = String::from_utf8(r.write(page[..cut].as_bytes())).unwrap();
+        // A's tile (with its badge) left before the listing ended; B never did.
+        assert!(
+            first.contains("<b>1</b></li>") && !first.contains("data-sku=\"B\""),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn fragments_are_the_container() {
+        let settings = r#""listings": {"grid": {"container": "ul.grid", "tile": "li.tile",
+            "key": {"attribute": "data-sku"}, "fragment_params": ["section_id"]}}"#;
+        let rules = r#"[{"id": "pin", "actions": [{"pin": {"products": ["C"]}}]}]"#;
+        let page =
+            "<li class=\"tile\" data-sku=\"A\">a</li>\n<li class=\"tile\" data-sku=\"C\">c</li>\n";
+        let p = plan(settings, rules, json!({"section_id": "main"}));
+        assert_eq!(
+            run(&p, page).0,
+            "<li class=\"tile\" data-sku=\"C\">c</li>\n<li class=\"tile\" data-sku=\"A\">a</li>\n"
+        );
+        let whole_page = plan(settings, rules, json!({}));
+        assert_eq!(run(&whole_page, page).0, page);
+    }
 }
