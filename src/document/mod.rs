@@ -21,6 +21,7 @@ mod redirect;
 mod rule;
 mod schedule;
 mod schema;
+mod search_terms;
 mod selector;
 mod settings;
 mod targeting;
@@ -50,6 +51,7 @@ pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;
 pub use schema::schema;
+pub use search_terms::{MatchType, SearchTerms, normalize as normalize_search};
 #[cfg(test)]
 pub(crate) use selector::parse_selector;
 pub use settings::Settings;

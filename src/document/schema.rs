@@ -77,6 +77,7 @@ pub fn schema() -> Value {
         }));
     }
     let condition = json!({ "type": "object", "description": "a GrowthBook targeting condition over visitor attributes" });
+    let names = json!({ "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] });
     let rule_props = json!({
         "id": { "type": "string", "minLength": 1 },
         "description": { "type": "string" },
@@ -92,9 +93,13 @@ pub fn schema() -> Value {
                 "to": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$" },
                 "utc_offset": { "type": "string", "pattern": "^[+-][0-1][0-9]:[0-5][0-9]$" } } } } } },
         "priority": { "type": "integer" },
-        "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } }
+        "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } },
+        "search": { "type": "object", "additionalProperties": false,
+            "description": "the rule applies to searches (the search query parameter) matching these terms, case- and accent-insensitive",
+            "properties": {
+            "is": names, "starts_with": names, "contains": names, "all_words": names, "any_word": names,
+            "not": names, "param": { "type": "string" } } }
     });
-    let names = json!({ "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] });
     let settings_props = json!({
         "visitor_cookie": { "type": "string" },
         "visitor_cookie_days": { "type": "integer", "minimum": 1, "maximum": 400 },

@@ -327,6 +327,11 @@ fn applies(
     {
         return Err(format!("its schedule is not live at {}", now.to_rfc3339()));
     }
+    if let Some(search) = &rule.search
+        && !search.matches(attributes.get("query"))
+    {
+        return Err(format!("not a search where {}", search.describe()));
+    }
     match &rule.audience {
         Some(audience) if !audience.condition.eval(attributes, &resolver.context()) => Err(
             format!("the visitor is not in its audience {}", audience.source),
