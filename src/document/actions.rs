@@ -33,6 +33,8 @@ pub enum ElementOp {
     Replace(Template),
     /// Keep the content, drop the tags.
     Unwrap,
+    /// Find and replace text inside the element (shipping thresholds and other labels).
+    ReplaceLabel(TextReplacement),
 }
 
 /// A compiled action: what a rule does when it applies.
@@ -92,7 +94,8 @@ impl Action {
                 | ElementOp::AddClasses(_)
                 | ElementOp::RemoveClasses(_)
                 | ElementOp::Remove
-                | ElementOp::Unwrap => false,
+                | ElementOp::Unwrap
+                | ElementOp::ReplaceLabel(_) => false,
             },
             Action::InjectHead(t) | Action::AppendBody(t) => t.is_dynamic(),
             Action::SetHeaders(p) => pairs(p),

@@ -59,6 +59,8 @@ pub enum ElementOperation {
     Replace,
     /// `unwrap`: remove the element's tags, keep its content.
     Unwrap,
+    /// `replace_label`: find and replace text inside the element: {"find"|"regex", "with"}.
+    ReplaceLabel,
 }
 
 /// An operation on the whole page or response.
@@ -200,6 +202,12 @@ pub const ELEMENT_OPERATIONS: &[(&str, ElementOperation, ValueKind, &str)] = &[
         ElementOperation::Unwrap,
         ValueKind::True,
         "remove the element's tags, keep its content",
+    ),
+    (
+        "replace_label",
+        ElementOperation::ReplaceLabel,
+        ValueKind::Object,
+        "find and replace text inside the element: {\"find\"|\"regex\": ..., \"with\": ...}",
     ),
 ];
 

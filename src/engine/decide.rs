@@ -322,6 +322,19 @@ fn applies(
     now: DateTime<Utc>,
     resolver: &Resolver,
 ) -> Result<String, String> {
+    let reason = applies_to_visitor(rule, attributes, now, resolver)?;
+    Ok(match &rule.search {
+        Some(search) => format!("{reason}; {}", search.describe()),
+        None => reason,
+    })
+}
+
+fn applies_to_visitor(
+    rule: &CompiledRule,
+    attributes: &Value,
+    now: DateTime<Utc>,
+    resolver: &Resolver,
+) -> Result<String, String> {
     if let Some(schedule) = &rule.schedule
         && !schedule.is_active(now)
     {
@@ -347,6 +360,11 @@ fn applies(
 fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decision) {
     let (attrs, secure) = (visit.attributes, visit.secure);
     match action {
+        Action::Element {
+            selector,
+            op: ElementOp::ReplaceLabel(r),
+            ..
+        } => out.plan.labels.push((selector.clone(), r.clone())),
         Action::Listing(l) => claim(&mut out.plan.listings, l, source, |t| {
             t.render(attrs, Escape::Html)
         }),
@@ -393,6 +411,8 @@ fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decisio
                 ElementOp::Remove => Edit::Remove,
                 ElementOp::Replace(t) => Edit::Replace(t.render(attrs, Escape::Html)),
                 ElementOp::Unwrap => Edit::Unwrap,
+                // Handled above: text is replaced by the renderer's text handlers.
+                ElementOp::ReplaceLabel(_) => return,
             };
             out.plan.elements.push(ElementEdit {
                 selector: selector.clone(),

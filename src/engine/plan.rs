@@ -120,6 +120,8 @@ pub struct Plan {
     pub text: Vec<TextReplacement>,
     /// Link rewrites, in order.
     pub links: Vec<LinkRewrite>,
+    /// Text replacements inside the elements a selector matches (`replace_label`), in order.
+    pub labels: Vec<(Rc<Selector>, TextReplacement)>,
     /// Commerce changes, one plan per listing, conflicts resolved.
     pub listings: Vec<ListingPlan>,
 }
@@ -133,5 +135,6 @@ impl Plan {
             && self.text.is_empty()
             && self.links.is_empty()
             && self.listings.is_empty()
+            && self.labels.is_empty()
     }
 }

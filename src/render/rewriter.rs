@@ -18,8 +18,8 @@ use lol_html::{
 };
 
 use super::edit::{apply, rewrite_link};
-use super::listing;
 use super::text_replace;
+use super::{label, listing};
 use crate::engine::Plan;
 
 /// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
@@ -140,6 +140,12 @@ impl StreamRewriter {
         }
         if !plan.text.is_empty() {
             settings = text_replace::add_handlers(settings, plan.text.clone().into());
+        }
+        for (selector, replacement) in &plan.labels {
+            settings = settings.append_element_content_handler((
+                Cow::Owned((**selector).clone()),
+                label::handler(replacement.clone()),
+            ));
         }
         let mut listings = None;
         if !plan.listings.is_empty() {
