@@ -33,8 +33,12 @@ pub enum SlotItem {
 /// A position taken by a pin or a promo tile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
-    /// 1-based position.
+    /// 1-based position, when every pinned product is on the page.
     pub position: usize,
+    /// The position the rule asked for.
+    pub wanted: usize,
+    /// The order in which slots choose their position (0 first: the highest priority).
+    pub rank: usize,
     /// What goes there.
     pub item: SlotItem,
     /// The rule (or experiment variation) that put it there.
@@ -252,6 +256,8 @@ fn resolve_one(plan: &mut ListingPlan) {
                     let tile = tiles.iter().find(|(k, _)| k == key).map(|(_, t)| t.clone());
                     slots.push(Slot {
                         position,
+                        wanted: *wanted,
+                        rank: slots.len(),
                         item: SlotItem::Product {
                             key: key.clone(),
                             tile,
@@ -270,6 +276,8 @@ fn resolve_one(plan: &mut ListingPlan) {
                 }
                 slots.push(Slot {
                     position,
+                    wanted: *wanted,
+                    rank: slots.len(),
                     item: SlotItem::Promo(html.clone()),
                     source: c.source.clone(),
                 });

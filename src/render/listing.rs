@@ -125,6 +125,9 @@ struct Cursor {
     generation: u64,
     tag: String,
     key: Option<String>,
+    /// Lists and tables opened inside the tile and not yet closed: an `<li>` in them is not a
+    /// sibling tile.
+    nested_lists: u32,
 }
 
 /// Elements whose end tag may be left out: two tiles of one of these are siblings.
@@ -203,6 +206,16 @@ impl Setup {
             settings = self.element(settings, &plan.listing.container, Self::on_container);
         }
         settings = self.element(settings, tile_selector, Self::on_tile);
+        for list in ["ul", "ol", "table"] {
+            let text = if fragment {
+                list.to_owned()
+            } else {
+                format!("{} {list}", plan.listing.container_text)
+            };
+            if let Some(s) = selector(&text) {
+                settings = self.element(settings, &s, Self::on_list);
+            }
+        }
         if let ProductKey::Descendant { select, .. } = &plan.listing.key {
             let s = if fragment {
                 &select.fragment
@@ -329,7 +342,10 @@ impl Setup {
         let tag = el.tag_name();
         {
             let cursor = self.cursor.borrow();
-            if cursor.open && !(cursor.tag == tag && OPTIONAL_END.contains(&tag.as_str())) {
+            let sibling = cursor.tag == tag
+                && OPTIONAL_END.contains(&tag.as_str())
+                && cursor.nested_lists == 0;
+            if cursor.open && !sibling {
                 return; // a tile inside a tile (a swatch with the same class) stays inside it
             }
         }
@@ -343,6 +359,7 @@ impl Setup {
             cursor.open = true;
             cursor.tag = tag;
             cursor.key = key.clone();
+            cursor.nested_lists = 0;
             cursor.generation
         };
         let score = attribute_score(&self.plan, el);
@@ -381,6 +398,27 @@ impl Setup {
             .filter(|e| e.target.is_none() && e.key == key)
         {
             apply(&e.edit, el);
+        }
+    }
+
+    fn on_list(self: &Rc<Self>, el: &mut Element) {
+        let generation = {
+            let mut cursor = self.cursor.borrow_mut();
+            if !cursor.open {
+                return;
+            }
+            cursor.nested_lists += 1;
+            cursor.generation
+        };
+        if let Some(handlers) = el.end_tag_handlers() {
+            let setup = Rc::clone(self);
+            handlers.push(Box::new(move |_end| {
+                let mut cursor = setup.cursor.borrow_mut();
+                if cursor.generation == generation {
+                    cursor.nested_lists = cursor.nested_lists.saturating_sub(1);
+                }
+                Ok(())
+            }));
         }
     }
 
@@ -468,10 +506,14 @@ fn new_order(segments: &[Segment], plan: &ListingPlan) -> Vec<Placed> {
         .filter(|&i| segments[i].kind == Kind::Tile && !is_hidden(&segments[i]))
         .collect();
     let mut taken = vec![false; segments.len()];
-    // Pinned products present on the page: the first tile with the key.
+    // Pins and promo tiles choose in the order the conflicts were resolved (highest priority
+    // first), each taking the first free position from the one it asked for; a pinned product
+    // that is not on the page (and has no tile) takes none, so it pushes nothing down.
+    let mut choosing: Vec<&crate::engine::Slot> = plan.slots.iter().collect();
+    choosing.sort_by_key(|s| s.rank);
     let mut slots: Vec<(usize, Placed)> = Vec::new();
-    for slot in &plan.slots {
-        match &slot.item {
+    for slot in choosing {
+        let placed = match &slot.item {
             SlotItem::Product { key, tile } => {
                 let found = tiles
                     .iter()
@@ -480,16 +522,22 @@ fn new_order(segments: &[Segment], plan: &ListingPlan) -> Vec<Placed> {
                 match (found, tile) {
                     (Some(i), _) => {
                         taken[i] = true;
-                        slots.push((slot.position, Placed::Segment(i)));
+                        Placed::Segment(i)
                     }
-                    (None, Some(html)) => slots.push((slot.position, Placed::Html(html.clone()))),
+                    (None, Some(html)) => Placed::Html(html.clone()),
                     // Not on the page, and no tile to show: nothing is invented.
-                    (None, None) => {}
+                    (None, None) => continue,
                 }
             }
-            SlotItem::Promo(html) => slots.push((slot.position, Placed::Html(html.clone()))),
+            SlotItem::Promo(html) => Placed::Html(html.clone()),
+        };
+        let mut position = slot.wanted;
+        while slots.iter().any(|(p, _)| *p == position) {
+            position += 1;
         }
+        slots.push((position, placed));
     }
+    slots.sort_by_key(|(p, _)| *p);
     let mut rest: Vec<usize> = tiles.into_iter().filter(|&i| !taken[i]).collect();
     // Stable: equal scores keep the origin's order.
     rest.sort_by_key(|&i| {
@@ -530,46 +578,85 @@ fn write_reordered(
     out.append(&mut held.prefix);
     let segments = std::mem::take(&mut held.segments);
     let order = new_order(&segments, plan);
-    let original: Vec<usize> = (0..segments.len())
-        .filter(|&i| segments[i].kind == Kind::Tile)
-        .collect();
-    let eager = plan.listing.eager_tiles;
-    let late_edits = matches!(plan.listing.key, ProductKey::Descendant { .. });
     let mut placed = order.into_iter().enumerate();
-    let mut tile_slots_left = segments.iter().filter(|s| s.kind == Kind::Tile).count();
+    let visible = |s: &Segment| {
+        s.kind == Kind::Tile
+            && !s.hidden
+            && !s.key.as_ref().is_some_and(|k| plan.hidden.contains(k))
+    };
+    // Each visible tile's place in the origin's order, to see which tiles moved.
+    let original: Vec<usize> = (0..segments.len())
+        .filter(|&i| visible(&segments[i]))
+        .collect();
+    let mut tile_slots_left = segments.iter().filter(|s| visible(s)).count();
+    let mut write = |position: usize, item: Placed, out: &mut Vec<u8>| {
+        write_placed(position, item, &segments, &original, plan, encoding, out);
+    };
+    if tile_slots_left == 0 {
+        // Every tile was hidden: promo tiles and tiles from rules go first.
+        for (position, item) in placed.by_ref() {
+            write(position, item, out);
+        }
+    }
+    let mut gap: &[u8] = b"";
     for s in &segments {
         if s.kind == Kind::Fixed {
             out.extend_from_slice(&s.bytes);
+            if s.bytes.iter().all(u8::is_ascii_whitespace) {
+                gap = &s.bytes;
+            }
+            continue;
+        }
+        if !visible(s) {
             continue;
         }
         tile_slots_left -= 1;
-        // The last tile slot takes whatever is left (promo tiles add to the count).
+        // The last tile slot takes whatever is left (promo tiles add to the count), spaced
+        // like the tiles before it.
         let take = if tile_slots_left == 0 { usize::MAX } else { 1 };
-        for (position, item) in placed.by_ref().take(take) {
-            match item {
-                Placed::Html(html) => {
-                    let page: &'static encoding_rs::Encoding = encoding.into();
-                    let (bytes, _, _) = page.encode(&html);
-                    out.extend_from_slice(&bytes);
-                }
-                Placed::Segment(i) => {
-                    let seg = &segments[i];
-                    let rank = original.iter().position(|&o| o == i).unwrap_or(0);
-                    let make_eager = position < eager && rank != position;
-                    let edits: Vec<&TileEdit> = match (&seg.key, late_edits) {
-                        (Some(k), true) => plan.edits.iter().filter(|e| &e.key == k).collect(),
-                        _ => Vec::new(),
-                    };
-                    if make_eager || !edits.is_empty() {
-                        out.extend(rework(&seg.bytes, &edits, make_eager, encoding));
-                    } else {
-                        out.extend_from_slice(&seg.bytes);
-                    }
-                }
+        for (n, (position, item)) in placed.by_ref().take(take).enumerate() {
+            if n > 0 {
+                out.extend_from_slice(gap);
             }
+            write(position, item, out);
         }
     }
     held.bytes = 0;
+}
+
+/// Writes one tile at its new (0-based) position.
+fn write_placed(
+    position: usize,
+    item: Placed,
+    segments: &[Segment],
+    original: &[usize],
+    plan: &ListingPlan,
+    encoding: AsciiCompatibleEncoding,
+    out: &mut Vec<u8>,
+) {
+    match item {
+        Placed::Html(html) => {
+            let page: &'static encoding_rs::Encoding = encoding.into();
+            let (bytes, _, _) = page.encode(&html);
+            out.extend_from_slice(&bytes);
+        }
+        Placed::Segment(i) => {
+            let seg = &segments[i];
+            let rank = original.iter().position(|&o| o == i).unwrap_or(0);
+            // Moved up into the first positions: its images load at once.
+            let make_eager = position < plan.listing.eager_tiles && position < rank;
+            let late_edits = matches!(plan.listing.key, ProductKey::Descendant { .. });
+            let edits: Vec<&TileEdit> = match (&seg.key, late_edits) {
+                (Some(k), true) => plan.edits.iter().filter(|e| &e.key == k).collect(),
+                _ => Vec::new(),
+            };
+            if make_eager || !edits.is_empty() {
+                out.extend(rework(&seg.bytes, &edits, make_eager, encoding));
+            } else {
+                out.extend_from_slice(&seg.bytes);
+            }
+        }
+    }
 }
 
 /// Reworks one held tile on its own: changes that needed its key (when the key is inside
