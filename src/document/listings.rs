@@ -121,6 +121,11 @@ impl Listing {
 }
 
 fn single(text: &str) -> Result<(), String> {
+    if text.trim_start().starts_with('>') {
+        return Err(format!(
+            "{text:?} starts with \">\"; it is found anywhere inside the listing (a tile inside its container, an element inside its tile): write it without the \">\""
+        ));
+    }
     if text.contains(',') {
         return Err(format!(
             "expected one selector without commas (a listing scopes it), found {text:?}"
@@ -201,14 +206,6 @@ fn compile_listing(
     check.unknown_fields(o, path, LISTING_FIELDS);
     let container = selector_field(o, "container", path, check);
     let tile = selector_field(o, "tile", path, check);
-    if let Some(t) = &tile
-        && t.trim_start().starts_with('>')
-    {
-        check.push(
-            path.key("tile"),
-            "the tile is found anywhere inside the container; write it without a leading \">\"",
-        );
-    }
     let max_bytes = match o.get("max_bytes") {
         None => DEFAULT_LISTING_MAX_BYTES,
         Some(v) => match v.as_u64() {
