@@ -46,12 +46,11 @@ pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
 pub use commerce::{Banner, ListingAction, ListingOp, PriceChange, TileMatch};
 pub use experiments::{Experiment, Namespace, Status};
-pub use listings::{DEFAULT_LISTING_MAX_BYTES, Listing, ProductKey, Targets};
+pub use listings::{Listing, ProductKey, Targets};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;
 pub use schema::schema;
-pub use search_terms::{MatchType, SearchTerms, normalize as normalize_search};
 #[cfg(test)]
 pub(crate) use selector::parse_selector;
 pub use settings::Settings;

@@ -589,7 +589,7 @@ fn write_reordered(
         .filter(|&i| visible(&segments[i]))
         .collect();
     let mut tile_slots_left = segments.iter().filter(|s| visible(s)).count();
-    let mut write = |position: usize, item: Placed, out: &mut Vec<u8>| {
+    let write = |position: usize, item: Placed, out: &mut Vec<u8>| {
         write_placed(position, item, &segments, &original, plan, encoding, out);
     };
     if tile_slots_left == 0 {
