@@ -15,11 +15,8 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
-use lol_html::html_content::{Element, TextChunk};
-use lol_html::{
-    AsciiCompatibleEncoding, DocumentContentHandlers, ElementContentHandlers, HtmlRewriter,
-    Selector, Settings,
-};
+use lol_html::html_content::{ContentType, Element};
+use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings};
 
 use super::edit::apply;
 use crate::document::{ProductKey, TileMatch};
@@ -43,6 +40,19 @@ struct Segment {
     /// Removed by a hide as it streamed.
     hidden: bool,
     bytes: Vec<u8>,
+    /// Whether the tile's end tag passed: [`TILE_END`] follows it in `bytes`, and what comes
+    /// after the marker is content between tiles.
+    ended: bool,
+}
+
+/// Written right after a held tile's end tag (and always taken out again): what follows it is
+/// content between tiles. lol_html writes inserted content after everything the element's
+/// other handlers appended, so the marker is where the tile really ends.
+const TILE_END_TEXT: &str = "<!--veneer:tile-end-->";
+const TILE_END: &[u8] = TILE_END_TEXT.as_bytes();
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
 }
 
 /// The bytes of one listing being held back; shared by the output sink and the handlers.
@@ -55,13 +65,18 @@ pub(super) struct Held {
     bytes: usize,
     cap: usize,
     warnings: Vec<String>,
+    /// Bytes of a marker still to drop after a release.
+    skip: usize,
 }
 
 impl Held {
     /// Takes `chunk` if a listing is being held; else appends it to `out`.
     pub(super) fn write(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         if self.active.is_none() {
-            out.extend_from_slice(chunk);
+            // The rest of a marker begun before a release is not the page's.
+            let skip = self.skip.min(chunk.len());
+            self.skip -= skip;
+            out.extend_from_slice(&chunk[skip..]);
             return;
         }
         self.bytes += chunk.len();
@@ -85,13 +100,40 @@ impl Held {
     }
 
     fn push(&mut self, kind: Kind, key: Option<String>, attribute_score: i32) {
+        self.split_after_tile();
         self.segments.push(Segment {
             kind,
             key,
             attribute_score,
             hidden: false,
             bytes: Vec::new(),
+            ended: false,
         });
+    }
+
+    /// Moves what followed the last tile's end tag into a fixed segment of its own, taking
+    /// the marker out.
+    fn split_after_tile(&mut self) {
+        let Some(last) = self.segments.last_mut().filter(|s| s.ended) else {
+            return;
+        };
+        last.ended = false;
+        let Some(at) = find(&last.bytes, TILE_END) else {
+            return;
+        };
+        let tail = last.bytes.split_off(at + TILE_END.len());
+        last.bytes.truncate(at);
+        self.bytes = self.bytes.saturating_sub(TILE_END.len());
+        if !tail.is_empty() {
+            self.segments.push(Segment {
+                kind: Kind::Fixed,
+                key: None,
+                attribute_score: 0,
+                hidden: false,
+                bytes: tail,
+                ended: false,
+            });
+        }
     }
 
     /// Whether anything is held.
@@ -101,9 +143,22 @@ impl Held {
 
     /// Writes everything held in its original order and stops holding, saying why.
     pub(super) fn release(&mut self, out: &mut Vec<u8>, why: &str) {
-        if self.active.take().is_none() {
+        if self.active.is_none() {
             return;
         }
+        // Only the last tile can still hold its marker, whole or (mid-write) begun.
+        let ended = self.segments.last().is_some_and(|s| s.ended);
+        self.split_after_tile();
+        if ended && let Some(last) = self.segments.last_mut() {
+            if let Some(k) = (1..TILE_END.len())
+                .rev()
+                .find(|&k| last.bytes.ends_with(&TILE_END[..k]))
+            {
+                last.bytes.truncate(last.bytes.len() - k);
+                self.skip = TILE_END.len() - k;
+            }
+        }
+        self.active = None;
         out.append(&mut self.prefix);
         for s in self.segments.drain(..) {
             out.extend_from_slice(&s.bytes);
@@ -224,36 +279,6 @@ impl Setup {
             };
             settings = self.element(settings, s, Self::on_key);
         }
-        if hold {
-            // Content between tiles becomes a fixed segment, which keeps its place.
-            let all = if fragment {
-                selector("*")
-            } else {
-                selector(&format!("{} *", plan.listing.container_text))
-            };
-            if let Some(all) = all {
-                settings = self.element(settings, &all, |s, _| {
-                    s.between_tiles();
-                });
-            }
-            let setup = self.share();
-            let on_text = move |t: &mut TextChunk<'_>| {
-                if !t.as_str().is_empty() {
-                    setup.between_tiles();
-                }
-                Ok(())
-            };
-            settings = if fragment {
-                settings.append_document_content_handler(
-                    DocumentContentHandlers::default().text(on_text),
-                )
-            } else {
-                settings.append_element_content_handler((
-                    Cow::Owned((*plan.listing.container).clone()),
-                    ElementContentHandlers::default().text(on_text),
-                ))
-            };
-        }
         // Edits on elements inside tiles, as they stream (keys known at the tile's start).
         if matches!(plan.listing.key, ProductKey::Attribute(_)) {
             let mut seen = HashSet::new();
@@ -366,13 +391,24 @@ impl Setup {
         if self.holding() {
             self.held.borrow_mut().push(Kind::Tile, key.clone(), score);
         }
+        let tag_name = self.cursor.borrow().tag.clone();
         match el.end_tag_handlers() {
             Some(handlers) => {
                 let setup = Rc::clone(self);
-                handlers.push(Box::new(move |_end| {
+                handlers.push(Box::new(move |end| {
                     let mut cursor = setup.cursor.borrow_mut();
                     if cursor.generation == generation {
                         cursor.open = false;
+                        // What follows this end tag is content between tiles (unless the tile
+                        // is closed by its parent's end tag, which is the container's business).
+                        if setup.holding()
+                            && end.name().eq_ignore_ascii_case(&tag_name)
+                            && let Some(s) = setup.held.borrow_mut().segments.last_mut()
+                            && s.kind == Kind::Tile
+                        {
+                            s.ended = true;
+                            end.after(TILE_END_TEXT, ContentType::Html);
+                        }
                     }
                     Ok(())
                 }));
@@ -442,16 +478,6 @@ impl Setup {
             && s.kind == Kind::Tile
         {
             s.key = Some(key);
-        }
-    }
-
-    fn between_tiles(&self) {
-        if self.cursor.borrow().open || !self.holding() {
-            return;
-        }
-        let mut held = self.held.borrow_mut();
-        if held.segments.last().is_some_and(|s| s.kind == Kind::Tile) {
-            held.push(Kind::Fixed, None, 0);
         }
     }
 }
@@ -576,6 +602,7 @@ fn write_reordered(
         return;
     }
     out.append(&mut held.prefix);
+    held.split_after_tile();
     let segments = std::mem::take(&mut held.segments);
     let order = new_order(&segments, plan);
     let mut placed = order.into_iter().enumerate();
@@ -954,5 +981,39 @@ mod tests {
         );
         let whole_page = plan(settings, rules, json!({}));
         assert_eq!(run(&whole_page, page).0, page);
+    }
+
+    #[test]
+    fn a_variation_can_pin_and_the_debug_header_shows_the_plan() {
+        let doc = format!(
+            r#"{{"settings": {{{GRID}}}, "rules": [{{"id": "rule-pin", "actions": [{{"pin": {{"products": ["A"]}}}}]}}],
+                "experiments": [{{"id": "grid-test", "variations": [{{"id": "control"}},
+                    {{"id": "b-first", "actions": [{{"pin": {{"products": ["B"]}}}}]}}]}}]}}"#
+        );
+        let compiled = compile(&doc).unwrap();
+        assert_eq!(compiled.problems, []);
+        let attrs = json!({"id": "visitor-1"});
+        let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+        let forced = [("grid-test".to_owned(), "b-first".to_owned())];
+        let visit = Visit {
+            preview: true,
+            forced: &forced,
+            ..Visit::new(&attrs, "/c/shoes", now)
+        };
+        let decision = decide(&compiled, &visit, false);
+        // The variation applies after every rule: it chooses first.
+        assert_eq!(
+            order(&run(&decision.plan, &tiles(&["A", "B", "C"])).0),
+            ["B", "A", "C"]
+        );
+        let header = crate::engine::debug_header(&decision, &[]);
+        let parsed: serde_json::Value = serde_json::from_str(&header).unwrap();
+        let slots = &parsed["listings"][0]["slots"];
+        assert_eq!(slots[0]["by"], "grid-test:b-first");
+        assert_eq!(slots[1]["product"], "A");
+        assert_eq!(
+            parsed["listings"][0]["conflicts"][0],
+            "pin of A by rule-pin moved from 1 to 2: the position was taken"
+        );
     }
 }
