@@ -182,7 +182,14 @@ fn commerce(rounds: usize, budget: Duration, report: &mut String) {
         .to_string(),
     )
     .expect("compile");
-    for r in [&none, &merch, &streamed] {
+    let plain_rule = compile(
+        &json!({"settings": {"listings": listing}, "rules": [
+            {"id": "h1", "actions": [{"select": "h1", "set_text": "Trail shoes"}]}
+        ]})
+        .to_string(),
+    )
+    .expect("compile");
+    for r in [&none, &merch, &streamed, &plain_rule] {
         assert!(r.problems.is_empty(), "{:?}", r.problems);
     }
     // The merchandised page really is merchandised.
@@ -193,8 +200,8 @@ fn commerce(rounds: usize, budget: Duration, report: &mut String) {
     let first = text.find("data-sku=\"SKU-").map(|i| &text[i..i + 17]);
     assert_eq!(first, Some("data-sku=\"SKU-150"), "pinned first");
     assert!(!text.contains("SKU-11\""), "hidden");
-    let (mut plain, mut merchandised, mut streaming, mut ratios) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut plain, mut merchandised, mut streaming, mut one_rule, mut ratios) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let a = time_per_call(budget, || {
             black_box(veneer_on(&none, black_box(&html), "/c/shoes"));
@@ -205,7 +212,11 @@ fn commerce(rounds: usize, budget: Duration, report: &mut String) {
         let c = time_per_call(budget, || {
             black_box(veneer_on(&streamed, black_box(&html), "/c/shoes"));
         });
+        let d = time_per_call(budget, || {
+            black_box(veneer_on(&plain_rule, black_box(&html), "/c/shoes"));
+        });
         let mb = html.len() as f64 / 1e6;
+        one_rule.push(mb / d);
         plain.push(mb / a);
         merchandised.push(mb / b);
         streaming.push(mb / c);
@@ -229,6 +240,10 @@ fn commerce(rounds: usize, budget: Duration, report: &mut String) {
             &merchandised,
         ),
         ("badge 3 + hide 3 (streamed, nothing held)", &streaming),
+        (
+            "one set_text on h1 (any rewriting: lol_html parses every tag)",
+            &one_rule,
+        ),
     ] {
         let m = median(v.clone());
         line(format!("| {name} | {m:.1} | {:.0} |", kb / m * 1e6));

@@ -149,14 +149,14 @@ impl Held {
         // Only the last tile can still hold its marker, whole or (mid-write) begun.
         let ended = self.segments.last().is_some_and(|s| s.ended);
         self.split_after_tile();
-        if ended && let Some(last) = self.segments.last_mut() {
-            if let Some(k) = (1..TILE_END.len())
+        if ended
+            && let Some(last) = self.segments.last_mut()
+            && let Some(k) = (1..TILE_END.len())
                 .rev()
                 .find(|&k| last.bytes.ends_with(&TILE_END[..k]))
-            {
-                last.bytes.truncate(last.bytes.len() - k);
-                self.skip = TILE_END.len() - k;
-            }
+        {
+            last.bytes.truncate(last.bytes.len() - k);
+            self.skip = TILE_END.len() - k;
         }
         self.active = None;
         out.append(&mut self.prefix);
@@ -959,7 +959,7 @@ mod tests {
         let page = tiles(&["A", "B", "C"]);
         let mut r = StreamRewriter::new(&p, None);
         let cut = page.find("data-sku=\"C\"").unwrap();
-        let first = String::from_utf8(r.write(page[..cut].as_bytes())).unwrap();
+        let first = String::from_utf8(r.write(&page.as_bytes()[..cut])).unwrap();
         // A's tile (with its badge) left before the listing ended; B never did.
         assert!(
             first.contains("<b>1</b></li>") && !first.contains("data-sku=\"B\""),
