@@ -47,6 +47,7 @@ impl Decision {
                 "body_end": self.plan.body_end.len(),
                 "text_replacements": self.plan.text.len(),
                 "link_rewrites": self.plan.links.len(),
+                "label_replacements": self.plan.labels.len(),
             },
             "headers": self.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "cookies": self.cookies,

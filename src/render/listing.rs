@@ -7,8 +7,9 @@
 //! segment that keeps its place), and writes them in the new order from the container's end
 //! tag handler: lol_html hands the sink every byte before a token before running that token's
 //! handlers, so the segments are exact bytes, never re-serialized. Every other exit (the cap,
-//! a container that never closes, a second container inside the first, lol_html giving up)
-//! writes the held bytes in their original order and says why in a warning.
+//! a container that never closes, lol_html giving up) writes the held bytes in their original
+//! order and says why in a warning; a container that starts inside the held one is left as it
+//! is, inside it.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
