@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use lol_html::Selector;
 
+use super::commerce::{Banner, ListingAction, ListingOp};
 use super::template::Template;
 use super::text_pattern::TextReplacement;
 
@@ -32,6 +33,8 @@ pub enum ElementOp {
     Replace(Template),
     /// Keep the content, drop the tags.
     Unwrap,
+    /// Find and replace text inside the element (shipping thresholds and other labels).
+    ReplaceLabel(TextReplacement),
 }
 
 /// A compiled action: what a rule does when it applies.
@@ -70,6 +73,10 @@ pub enum Action {
         /// 301, 302, 307 or 308.
         status: u16,
     },
+    /// A commerce operation on a listing's products.
+    Listing(ListingAction),
+    /// A banner, with an optional countdown.
+    Banner(Banner),
 }
 
 impl Action {
@@ -87,7 +94,8 @@ impl Action {
                 | ElementOp::AddClasses(_)
                 | ElementOp::RemoveClasses(_)
                 | ElementOp::Remove
-                | ElementOp::Unwrap => false,
+                | ElementOp::Unwrap
+                | ElementOp::ReplaceLabel(_) => false,
             },
             Action::InjectHead(t) | Action::AppendBody(t) => t.is_dynamic(),
             Action::SetHeaders(p) => pairs(p),
@@ -95,6 +103,12 @@ impl Action {
             Action::SetCookie(c) => c.value.is_dynamic(),
             Action::Redirect { to, .. } => to.is_dynamic(),
             Action::ReplaceText(_) => false,
+            Action::Banner(b) => b.html.is_dynamic(),
+            Action::Listing(l) => match &l.op {
+                ListingOp::Pin { tiles, .. } => tiles.iter().any(|(_, t)| t.is_dynamic()),
+                ListingOp::Insert { html, .. } | ListingOp::Badge { html, .. } => html.is_dynamic(),
+                ListingOp::Hide(_) | ListingOp::Boost { .. } | ListingOp::Price { .. } => false,
+            },
         }
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::actions::{Action, ElementOp, InsertPosition};
 use super::names::{is_attribute_name, is_class, is_css_property, is_removable_attribute};
 use super::operations::{ELEMENT_OPERATIONS, ElementOperation, Operation, PAGE_OPERATIONS, names};
-use super::page_actions::compile_page_action;
+use super::page_actions::{compile_page_action, compile_replacement};
 use super::reader::Checker;
 use super::selector::parse_selector;
 use super::settings::Settings;
@@ -160,6 +160,9 @@ fn compile_element_op(
         ElementOperation::Remove => yes(check).map(|()| ElementOp::Remove)?,
         ElementOperation::Unwrap => yes(check).map(|()| ElementOp::Unwrap)?,
         ElementOperation::Replace => ElementOp::Replace(check.html_template(raw, at)?),
+        ElementOperation::ReplaceLabel => {
+            ElementOp::ReplaceLabel(compile_replacement(raw, at, check)?)
+        }
     })
 }
 

@@ -7,10 +7,12 @@
 
 mod actions;
 mod audiences;
+mod commerce;
 mod element_actions;
 mod experiments;
 mod fragment;
 mod goals;
+mod listings;
 mod names;
 mod operations;
 mod page_actions;
@@ -20,6 +22,7 @@ mod redirect;
 mod rule;
 mod schedule;
 mod schema;
+mod search_terms;
 mod selector;
 mod settings;
 mod targeting;
@@ -43,8 +46,10 @@ use targeting::Known;
 
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
+pub use commerce::{Banner, ListingAction, ListingOp, PriceChange, TileMatch};
 pub use experiments::{Experiment, Namespace, Status, is_simple_id};
 pub use goals::{Goal, GoalKind, Goals, MetricKind};
+pub use listings::{Listing, ProductKey, Targets};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;

@@ -1,5 +1,7 @@
 //! The table of operations an action can name, shared by the validator, the schema and the docs.
 
+use super::commerce::CommerceOperation;
+
 /// What kind of value an operation takes, for validation and for the JSON Schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -57,6 +59,8 @@ pub enum ElementOperation {
     Replace,
     /// `unwrap`: remove the element's tags, keep its content.
     Unwrap,
+    /// `replace_label`: find and replace text inside the element: {"find"|"regex", "with"}.
+    ReplaceLabel,
 }
 
 /// An operation on the whole page or response.
@@ -76,6 +80,8 @@ pub enum PageOperation {
     SetCookie,
     /// `redirect`: redirect: {"to": "/sale", "status": 302}.
     Redirect,
+    /// A commerce operation on a listing's products, or a banner (`docs/rules.md`).
+    Commerce(CommerceOperation),
 }
 
 /// Either kind of operation, as found in an action object.
@@ -197,6 +203,12 @@ pub const ELEMENT_OPERATIONS: &[(&str, ElementOperation, ValueKind, &str)] = &[
         ValueKind::True,
         "remove the element's tags, keep its content",
     ),
+    (
+        "replace_label",
+        ElementOperation::ReplaceLabel,
+        ValueKind::Object,
+        "find and replace text inside the element: {\"find\"|\"regex\": ..., \"with\": ...}",
+    ),
 ];
 
 /// Operations on the whole page or response (no `select`): name, operation, value kind,
@@ -243,6 +255,54 @@ pub const PAGE_OPERATIONS: &[(&str, PageOperation, ValueKind, &str)] = &[
         PageOperation::Redirect,
         ValueKind::Object,
         "redirect: {\"to\": \"/sale\", \"status\": 302}",
+    ),
+    (
+        "hide",
+        PageOperation::Commerce(CommerceOperation::Hide),
+        ValueKind::Object,
+        "remove products from a listing: {\"listing\"?, \"products\": [...]}",
+    ),
+    (
+        "pin",
+        PageOperation::Commerce(CommerceOperation::Pin),
+        ValueKind::Object,
+        "move products to positions: {\"products\": [...], \"at\"?: 1} or {\"positions\": {\"SKU\": 1}}, \"tiles\"?",
+    ),
+    (
+        "boost",
+        PageOperation::Commerce(CommerceOperation::Boost),
+        ValueKind::Object,
+        "move products up within the page: {\"products\": [...]} or {\"attribute\", \"value\"?}",
+    ),
+    (
+        "bury",
+        PageOperation::Commerce(CommerceOperation::Bury),
+        ValueKind::Object,
+        "move products down within the page: {\"products\": [...]} or {\"attribute\", \"value\"?}",
+    ),
+    (
+        "insert_tile",
+        PageOperation::Commerce(CommerceOperation::InsertTile),
+        ValueKind::Object,
+        "a promo tile at a position: {\"at\": 3, \"html\": \"<li>...</li>\"}",
+    ),
+    (
+        "badge",
+        PageOperation::Commerce(CommerceOperation::Badge),
+        ValueKind::Object,
+        "HTML inside products' tiles: {\"products\": [...], \"html\", \"into\"?, \"position\"?}",
+    ),
+    (
+        "price",
+        PageOperation::Commerce(CommerceOperation::Price),
+        ValueKind::Object,
+        "displayed prices: {\"products\": {\"SKU\": {\"now\"?, \"was\"?}}, \"select\"?, \"class\"?}",
+    ),
+    (
+        "banner",
+        PageOperation::Commerce(CommerceOperation::Banner),
+        ValueKind::Object,
+        "a banner: {\"html\", \"select\"?, \"position\"?, \"ends\"?} (a live countdown to \"ends\")",
     ),
 ];
 

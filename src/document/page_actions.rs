@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use super::actions::{Action, CookieSpec};
+use super::commerce::compile_commerce;
 use super::element_actions::compile_map;
 use super::names::is_token;
 use super::operations::{PageOperation, RESERVED_HEADERS};
@@ -23,41 +24,10 @@ pub(super) fn compile_page_action(
 ) -> Option<Action> {
     let before = check.problems.len();
     let action = match operation {
+        PageOperation::Commerce(op) => return compile_commerce(op, raw, at, settings, check),
         PageOperation::InjectHead => Action::InjectHead(check.html_template(raw, at)?),
         PageOperation::AppendBody => Action::AppendBody(check.html_template(raw, at)?),
-        PageOperation::ReplaceText => {
-            let o = object_fields(
-                raw,
-                at,
-                check,
-                &["find", "regex", "with"],
-                "{\"find\": \"€129\", \"with\": \"€99\"}",
-            )?;
-            let with = o.get("with").and_then(|w| check.string(w, &at.key("with")));
-            let replacement = match (o.get("find"), o.get("regex")) {
-                (Some(f), None) => check.string(f, &at.key("find")).and_then(|f| {
-                    TextReplacement::literal(f, with?)
-                        .map_err(|e| check.push(at.key("find"), e))
-                        .ok()
-                }),
-                (None, Some(r)) => check.string(r, &at.key("regex")).and_then(|r| {
-                    TextReplacement::regex(r, with?)
-                        .map_err(|e| check.push(at.key("regex"), e))
-                        .ok()
-                }),
-                _ => {
-                    check.push(
-                        at,
-                        "expected exactly one of \"find\" (plain text) or \"regex\"",
-                    );
-                    None
-                }
-            };
-            if o.get("with").is_none() {
-                check.push(at, "missing field \"with\" (the replacement text)");
-            }
-            Action::ReplaceText(replacement?)
-        }
+        PageOperation::ReplaceText => Action::ReplaceText(compile_replacement(raw, at, check)?),
         PageOperation::RewriteLinks => {
             let o = object_fields(
                 raw,
@@ -241,6 +211,45 @@ pub(super) fn compile_page_action(
         }
     };
     (check.problems.len() == before).then_some(action)
+}
+
+/// Reads a find-and-replace: `{"find"|"regex": ..., "with": ...}` (`replace_text`, `replace_label`).
+pub(super) fn compile_replacement(
+    raw: &Value,
+    at: &JsonPath,
+    check: &mut Checker,
+) -> Option<TextReplacement> {
+    let o = object_fields(
+        raw,
+        at,
+        check,
+        &["find", "regex", "with"],
+        "{\"find\": \"€129\", \"with\": \"€99\"}",
+    )?;
+    let with = o.get("with").and_then(|w| check.string(w, &at.key("with")));
+    let replacement = match (o.get("find"), o.get("regex")) {
+        (Some(f), None) => check.string(f, &at.key("find")).and_then(|f| {
+            TextReplacement::literal(f, with?)
+                .map_err(|e| check.push(at.key("find"), e))
+                .ok()
+        }),
+        (None, Some(r)) => check.string(r, &at.key("regex")).and_then(|r| {
+            TextReplacement::regex(r, with?)
+                .map_err(|e| check.push(at.key("regex"), e))
+                .ok()
+        }),
+        _ => {
+            check.push(
+                at,
+                "expected exactly one of \"find\" (plain text) or \"regex\"",
+            );
+            None
+        }
+    };
+    if o.get("with").is_none() {
+        check.push(at, "missing field \"with\" (the replacement text)");
+    }
+    replacement
 }
 
 fn has_control(t: &Template) -> bool {

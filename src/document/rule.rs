@@ -8,6 +8,7 @@ use super::element_actions::compile_action;
 use super::pages::PagePattern;
 use super::reader::{Checker, entry};
 use super::schedule::Schedule;
+use super::search_terms::{SearchTerms, compile_search};
 use super::targeting::{Known, Targeting, compile_targeting};
 use crate::diagnostic::{JsonPath, describe};
 
@@ -20,6 +21,7 @@ pub(super) const RULE_FIELDS: &[&str] = &[
     "schedule",
     "priority",
     "actions",
+    "search",
 ];
 
 /// A rule ready to run.
@@ -37,6 +39,8 @@ pub struct CompiledRule {
     pub schedule: Option<Schedule>,
     /// What the rule does, in order.
     pub actions: Vec<Action>,
+    /// Searches the rule applies to (the search query parameter); none means any page.
+    pub search: Option<SearchTerms>,
 }
 
 /// Compiles one rule: id, priority, targeting and actions.
@@ -76,6 +80,9 @@ pub(super) fn compile_rule(
         audience,
         schedule,
     } = compile_targeting(rule, path, known, check);
+    let search = rule
+        .get("search")
+        .and_then(|v| compile_search(v, &path.key("search"), &known.settings.search_param, check));
     let mut actions = Vec::new();
     match rule.get("actions") {
         Some(Value::Array(list)) => {
@@ -99,5 +106,6 @@ pub(super) fn compile_rule(
         audience,
         schedule,
         actions,
+        search,
     })
 }

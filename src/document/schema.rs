@@ -78,6 +78,7 @@ pub fn schema() -> Value {
         }));
     }
     let condition = json!({ "type": "object", "description": "a GrowthBook targeting condition over visitor attributes" });
+    let names = json!({ "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] });
     let rule_props = json!({
         "id": { "type": "string", "minLength": 1 },
         "description": { "type": "string" },
@@ -93,9 +94,13 @@ pub fn schema() -> Value {
                 "to": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$" },
                 "utc_offset": { "type": "string", "pattern": "^[+-][0-1][0-9]:[0-5][0-9]$" } } } } } },
         "priority": { "type": "integer" },
-        "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } }
+        "actions": { "type": "array", "items": { "$ref": "#/$defs/action" } },
+        "search": { "type": "object", "additionalProperties": false,
+            "description": "the rule applies to searches (the search query parameter) matching these terms, case- and accent-insensitive",
+            "properties": {
+            "is": names, "starts_with": names, "contains": names, "all_words": names, "any_word": names,
+            "not": names, "param": { "type": "string" } } }
     });
-    let names = json!({ "oneOf": [ { "type": "string" }, { "type": "array", "items": { "type": "string" } } ] });
     let settings_props = json!({
         "visitor_cookie": { "type": "string" },
         "visitor_cookie_days": { "type": "integer", "minimum": 1, "maximum": 400 },
@@ -110,7 +115,19 @@ pub fn schema() -> Value {
                 "retention_days": { "type": "integer", "minimum": 1, "maximum": 800 },
                 "data_layer": { "type": "boolean" },
                 "analytics_engine": { "type": "boolean" },
-                "log": { "type": "boolean" } } }
+                "log": { "type": "boolean" } } },
+        "listings": { "type": "object", "description": "how the site shows products, by listing name",
+            "additionalProperties": { "type": "object", "additionalProperties": false, "required": ["container", "tile", "key"],
+                "properties": {
+                "container": { "type": "string", "description": "CSS selector of the listing's container (one selector, no commas)" },
+                "tile": { "type": "string", "description": "CSS selector of a product tile inside the container" },
+                "key": { "type": "object", "additionalProperties": false, "required": ["attribute"], "properties": {
+                    "attribute": { "type": "string" }, "select": { "type": "string" }, "pattern": { "type": "string" } } },
+                "price": { "type": "string" },
+                "max_bytes": { "type": "integer", "minimum": 1024, "maximum": 16_777_216 },
+                "eager_tiles": { "type": "integer", "minimum": 0, "maximum": 100 },
+                "fragment_params": names } } },
+        "search_param": { "type": "string", "description": "the query parameter holding the search term (default q)" }
     });
     let goal_pages =
         json!({ "type": "array", "minItems": 1, "items": rule_props["pages"]["items"] });

@@ -2,7 +2,10 @@
 
 use serde_json::Value;
 
+use std::rc::Rc;
+
 use super::DEFAULT_VISITOR_COOKIE;
+use super::listings::{Listing, compile_listings};
 use super::names::{is_host, is_token};
 use super::reader::Checker;
 use crate::diagnostic::{JsonPath, describe};
@@ -16,6 +19,8 @@ pub(super) const SETTINGS_FIELDS: &[&str] = &[
     "redirect_hosts",
     "header_attributes",
     "recording",
+    "listings",
+    "search_param",
 ];
 
 /// Fields of `settings.recording`.
@@ -78,6 +83,10 @@ pub struct Settings {
     pub header_attributes: Vec<String>,
     /// What is recorded about experiments.
     pub recording: Recording,
+    /// How the site shows products (`settings.listings`), for commerce actions.
+    pub listings: Vec<Rc<Listing>>,
+    /// The query parameter holding the search term, for rules' `search` (default `q`).
+    pub search_param: String,
 }
 
 /// Reads `settings`, with defaults for what is not given.
@@ -86,6 +95,7 @@ pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Se
         visitor_cookie: DEFAULT_VISITOR_COOKIE.into(),
         visitor_cookie_days: 365,
         consent_values: vec!["yes".into(), "true".into(), "1".into()],
+        search_param: "q".into(),
         ..Settings::default()
     };
     let Some(value) = value else {
@@ -180,6 +190,23 @@ pub(super) fn compile_settings(value: Option<&Value>, check: &mut Checker) -> Se
     }
     if let Some(v) = object.get("recording") {
         settings.recording = compile_recording(v, check);
+    }
+    if let Some(v) = object.get("listings") {
+        settings.listings =
+            compile_listings(v, &JsonPath::root().key("settings").key("listings"), check);
+    }
+    if let Some(v) = object.get("search_param") {
+        let path = JsonPath::root().key("settings").key("search_param");
+        if let Some(name) = check.string(v, &path) {
+            if name.is_empty() || name.len() > 64 {
+                check.push(
+                    path,
+                    format!("expected a query parameter name, found {name:?}"),
+                );
+            } else {
+                settings.search_param = name.to_owned();
+            }
+        }
     }
     settings
 }

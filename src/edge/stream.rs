@@ -155,6 +155,14 @@ pub(super) async fn pump(
         }
     }
     .await;
+    for warning in rewriter.warnings() {
+        log_event(
+            "listing_fallback",
+            &warning,
+            about.version.as_deref(),
+            &about.path,
+        );
+    }
     if let Some(failure) = rewriter.failure() {
         log_event(
             "rewrite_failed",

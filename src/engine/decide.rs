@@ -9,8 +9,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::banner::banner;
 use super::bucketing::{bucket_ranges, choose_variation, hash, in_namespace};
 use super::explain::{AssignmentTrace, RuleTrace};
+use super::merchandising::{claim, resolve};
 use super::plan::{Edit, ElementEdit, HeadInjection, LinkRewrite, Plan};
 use super::vary::varies;
 use crate::condition::{Audiences, EvalContext};
@@ -152,7 +154,7 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         match verdict {
             Ok(reason) => {
                 for action in &rule.actions {
-                    render_action(action, visit, &mut decision);
+                    render_action(action, visit, &rule.id, &mut decision);
                 }
                 decision.trace.push(RuleTrace {
                     id: rule.id.clone(),
@@ -173,13 +175,15 @@ pub fn decide(rules: &CompiledRules, visit: &Visit, trace: bool) -> Decision {
         if let Some(experiment) = rules.experiments.get(i) {
             let (variation, outcome) = assign(experiment, visit, &resolver);
             if let Some(v) = variation.and_then(|v| experiment.variations.get(v)) {
+                let source = format!("{}:{}", experiment.id, v.id);
                 for action in &v.actions {
-                    render_action(action, visit, &mut decision);
+                    render_action(action, visit, &source, &mut decision);
                 }
             }
             decision.experiments.push(outcome);
         }
     }
+    resolve(&mut decision.plan.listings, attributes.get("query"));
     let mut audiences: Vec<(String, bool)> = resolver.memo.into_inner().into_iter().collect();
     audiences.sort();
     decision.audiences = audiences;
@@ -318,10 +322,28 @@ fn applies(
     now: DateTime<Utc>,
     resolver: &Resolver,
 ) -> Result<String, String> {
+    let reason = applies_to_visitor(rule, attributes, now, resolver)?;
+    Ok(match &rule.search {
+        Some(search) => format!("{reason}; {}", search.describe()),
+        None => reason,
+    })
+}
+
+fn applies_to_visitor(
+    rule: &CompiledRule,
+    attributes: &Value,
+    now: DateTime<Utc>,
+    resolver: &Resolver,
+) -> Result<String, String> {
     if let Some(schedule) = &rule.schedule
         && !schedule.is_active(now)
     {
         return Err(format!("its schedule is not live at {}", now.to_rfc3339()));
+    }
+    if let Some(search) = &rule.search
+        && !search.matches(attributes.get("query"))
+    {
+        return Err(format!("not a search where {}", search.describe()));
     }
     match &rule.audience {
         Some(audience) if !audience.condition.eval(attributes, &resolver.context()) => Err(
@@ -335,9 +357,26 @@ fn applies(
     }
 }
 
-fn render_action(action: &Action, visit: &Visit, out: &mut Decision) {
+fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decision) {
     let (attrs, secure) = (visit.attributes, visit.secure);
     match action {
+        Action::Element {
+            selector,
+            op: ElementOp::ReplaceLabel(r),
+            ..
+        } => out.plan.labels.push((selector.clone(), r.clone())),
+        Action::Listing(l) => claim(&mut out.plan.listings, l, source, |t| {
+            t.render(attrs, Escape::Html)
+        }),
+        Action::Banner(b) => {
+            let (edit, script) = banner(b, attrs);
+            out.plan.elements.push(edit);
+            if let Some(script) = script
+                && !out.plan.head.contains(&script)
+            {
+                out.plan.head.push(script);
+            }
+        }
         Action::Element { selector, op, .. } => {
             let edit = match op {
                 ElementOp::SetText(t) => Edit::SetText(t.render(attrs, Escape::Text)),
@@ -372,6 +411,8 @@ fn render_action(action: &Action, visit: &Visit, out: &mut Decision) {
                 ElementOp::Remove => Edit::Remove,
                 ElementOp::Replace(t) => Edit::Replace(t.render(attrs, Escape::Html)),
                 ElementOp::Unwrap => Edit::Unwrap,
+                // Handled above: text is replaced by the renderer's text handlers.
+                ElementOp::ReplaceLabel(_) => return,
             };
             out.plan.elements.push(ElementEdit {
                 selector: selector.clone(),

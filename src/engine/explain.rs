@@ -47,10 +47,12 @@ impl Decision {
                 "body_end": self.plan.body_end.len(),
                 "text_replacements": self.plan.text.len(),
                 "link_rewrites": self.plan.links.len(),
+                "label_replacements": self.plan.labels.len(),
             },
             "headers": self.headers.iter().map(|(n, v)| json!([n, v])).collect::<Vec<_>>(),
             "cookies": self.cookies,
             "redirect": self.redirect.as_ref().map(|(s, l)| json!({"status": s, "location": l})),
+            "listings": self.plan.listings.iter().map(|l| l.explain()).collect::<Vec<_>>(),
             "experiments": self.experiments.iter().map(|a| json!({
                 "id": a.experiment, "variation": a.variation, "in_experiment": a.in_experiment,
                 "reason": a.reason

@@ -4,6 +4,7 @@ use std::rc::Rc;
 
 use lol_html::Selector;
 
+use super::merchandising::ListingPlan;
 use crate::document::{InsertPosition, TextReplacement};
 
 /// One change to the elements a selector matches, with its values already rendered.
@@ -122,6 +123,10 @@ pub struct Plan {
     pub text: Vec<TextReplacement>,
     /// Link rewrites, in order.
     pub links: Vec<LinkRewrite>,
+    /// Text replacements inside the elements a selector matches (`replace_label`), in order.
+    pub labels: Vec<(Rc<Selector>, TextReplacement)>,
+    /// Commerce changes, one plan per listing, conflicts resolved.
+    pub listings: Vec<ListingPlan>,
 }
 
 impl Plan {
@@ -133,5 +138,7 @@ impl Plan {
             && self.body_end.is_empty()
             && self.text.is_empty()
             && self.links.is_empty()
+            && self.listings.is_empty()
+            && self.labels.is_empty()
     }
 }

@@ -19,17 +19,22 @@ use lol_html::{
 
 use super::edit::{apply, rewrite_link};
 use super::text_replace;
+use super::{label, listing};
 use crate::engine::Plan;
 
 /// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
 pub const MAX_PARSER_MEMORY: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, Default)]
-struct SharedSink(Rc<RefCell<Vec<u8>>>);
+struct SharedSink(Rc<RefCell<Vec<u8>>>, Option<Rc<RefCell<listing::Held>>>);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
-        self.0.borrow_mut().extend_from_slice(chunk);
+        match &self.1 {
+            // A listing being reordered holds its own bytes (render/listing.rs).
+            Some(held) => held.borrow_mut().write(chunk, &mut self.0.borrow_mut()),
+            None => self.0.borrow_mut().extend_from_slice(chunk),
+        }
     }
 }
 
@@ -38,6 +43,8 @@ pub struct StreamRewriter {
     rewriter: Option<HtmlRewriter<'static, SharedSink>>,
     out: SharedSink,
     failure: Option<String>,
+    /// The page's listing plans and encoding, when it has any (render/listing.rs).
+    listings: Option<(Vec<crate::engine::ListingPlan>, AsciiCompatibleEncoding)>,
 }
 
 impl StreamRewriter {
@@ -46,7 +53,7 @@ impl StreamRewriter {
     /// `charset` is the response's declared charset, if any; unsupported charsets make the
     /// rewriter pass everything through unchanged (and report why through [`Self::failure`]).
     pub fn new(plan: &Plan, charset: Option<&str>) -> Self {
-        let out = SharedSink::default();
+        let mut out = SharedSink::default();
         let encoding = match charset {
             None => Some(AsciiCompatibleEncoding::utf_8()),
             Some(label) => encoding_rs_label(label),
@@ -56,6 +63,7 @@ impl StreamRewriter {
                 rewriter: None,
                 out,
                 failure: charset.map(|c| format!("unsupported charset {c:?}; page passed through")),
+                listings: None,
             };
         };
         let mut settings = Settings::new()
@@ -136,10 +144,25 @@ impl StreamRewriter {
         if !plan.text.is_empty() {
             settings = text_replace::add_handlers(settings, plan.text.clone().into());
         }
+        for (selector, replacement) in &plan.labels {
+            settings = settings.append_element_content_handler((
+                Cow::Owned((**selector).clone()),
+                label::handler(replacement.clone()),
+            ));
+        }
+        let mut listings = None;
+        if !plan.listings.is_empty() {
+            let held: Rc<RefCell<listing::Held>> = Rc::default();
+            settings = listing::add_handlers(settings, &plan.listings, &held, &out.0, encoding);
+            listing::start_fragments(&plan.listings, &held);
+            out.1 = Some(held);
+            listings = Some((plan.listings.clone(), encoding));
+        }
         Self {
             rewriter: Some(HtmlRewriter::new(settings, out.clone())),
             out,
             failure: None,
+            listings,
         }
     }
 
@@ -163,7 +186,20 @@ impl StreamRewriter {
         {
             self.bail_out(&e);
         }
+        if let (Some((plans, encoding)), Some(held)) = (&self.listings, &self.out.1) {
+            listing::finish_document(plans, held, &self.out.0, *encoding);
+        }
         self.take_output()
+    }
+
+    /// Why listings were left in their original order (over their cap, never closed, ...),
+    /// taken: the edge logs each as one line.
+    pub fn warnings(&mut self) -> Vec<String> {
+        self.out
+            .1
+            .as_ref()
+            .map(|h| h.borrow_mut().take_warnings())
+            .unwrap_or_default()
     }
 
     /// Why the rewriter stopped rewriting, if it did; the page was passed through from there.
@@ -174,6 +210,12 @@ impl StreamRewriter {
     fn bail_out(&mut self, error: &RewritingError) {
         // lol_html flushed every byte it held, unmodified; from here on we pass through.
         self.rewriter = None;
+        if let Some(held) = &self.out.1 {
+            held.borrow_mut().release(
+                &mut self.out.0.borrow_mut(),
+                "rewriting stopped mid-listing",
+            );
+        }
         self.failure = Some(format!("rewriting stopped mid-page: {error}"));
     }
 
