@@ -91,8 +91,8 @@ function complete(marked, explicit = true) {
 }
 
 test("completion: the keys an object may still take", () => {
-  assert.deepEqual(complete("{|}"), ["version", "settings", "audiences", "saved_groups", "rules", "experiments"]);
-  assert.deepEqual(complete('{"rules": [{"id": "a", pa|}]}', false), ["description", "pages", "audience", "schedule", "priority", "actions"]);
+  assert.deepEqual(complete("{|}"), ["version", "settings", "audiences", "saved_groups", "rules", "experiments", "goals"]);
+  assert.deepEqual(complete('{"rules": [{"id": "a", pa|}]}', false), ["description", "pages", "audience", "schedule", "priority", "actions", "search"]);
   const ops = complete('{"rules": [{"id": "a", "actions": [{"select": "h1", |}]}]}');
   assert.ok(ops.includes("set_text") && ops.includes("remove") && !ops.includes("inject_head"), "element operations once there is a select");
   assert.equal(complete('{"rules": [{"id": "a", "actions": [{"select": "h1", "set_text": "x", |}]}]}'), null, "nothing fits after the operation");
