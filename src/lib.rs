@@ -49,7 +49,9 @@ mod edge;
 mod test_chunks;
 
 pub use diagnostic::{JsonPath, Problem, Segment};
-pub use document::{CompiledRules, RulesError, compile, schema};
+pub use document::{
+    CompiledRules, MAX_DOCUMENT_BYTES, MAX_RULES, RulesError, compile, compile_within, schema,
+};
 pub use engine::{AssignmentTrace, Decision, Plan, Visit, decide};
 pub use render::{StreamRewriter, render};
 pub use request::{

@@ -22,7 +22,9 @@ use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes
 use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
-use crate::policy::{Caching, Treatment, cache_headers, caching, rewritten_headers, treatment};
+use crate::policy::{
+    Caching, Treatment, cache_headers, caching, rewritten_headers, treatment, variant_validators,
+};
 use crate::render::StreamRewriter;
 use crate::request::{
     ContextSettings, Geo, PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestFacts,
@@ -440,6 +442,9 @@ fn respond(
     }
     // After `set_header`: a rule's own Cache-Control is kept out of shared caches too.
     cache_headers(&mut headers, caching);
+    if caching != Caching::AsOrigin {
+        variant_validators(&mut headers, &format!("{:?}", decision.plan));
+    }
     if let Some(debug) = debug
         && let Ok(v) = HeaderValue::from_str(&debug)
     {

@@ -9,7 +9,7 @@ use worker::Env;
 
 use super::config::Config;
 use super::runtime::log_event;
-use crate::document::{CompiledRules, RulesError, compile};
+use crate::document::{CompiledRules, RulesError, compile_within};
 
 /// Rules as loaded for this isolate: compiled once per document text, kept for a while.
 pub(super) struct Loaded {
@@ -119,7 +119,9 @@ pub(super) async fn load_rules(
             .map(|l| l.rules.clone());
         let rules = match (&text, unchanged) {
             (Ok(_), Some(rules)) => rules,
-            (Ok((text, _)), None) => compile_logged(text).map_err(Unavailable::Invalid),
+            (Ok((text, _)), None) => {
+                compile_logged(text, config.max_rules_bytes).map_err(Unavailable::Invalid)
+            }
             (Err(e), _) => Err(e.clone()),
         };
         let (text, revision) = text.ok().unzip();
@@ -168,8 +170,11 @@ pub(super) async fn load_preview_rules(
 }
 
 /// Compiles a new rules version, logging each rule that is skipped.
-pub(super) fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, RulesError> {
-    let compiled = compile(text)?;
+pub(super) fn compile_logged(
+    text: &str,
+    max_bytes: usize,
+) -> Result<Rc<CompiledRules>, RulesError> {
+    let compiled = compile_within(text, max_bytes)?;
     for problem in &compiled.problems {
         log_event(
             "rule_skipped",

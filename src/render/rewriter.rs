@@ -25,11 +25,18 @@ use crate::engine::Plan;
 pub const MAX_PARSER_MEMORY: usize = 4 * 1024 * 1024;
 
 #[derive(Clone, Default)]
-struct SharedSink(Rc<RefCell<Vec<u8>>>);
+struct SharedSink(
+    Rc<RefCell<Vec<u8>>>,
+    Rc<std::cell::Cell<Option<&'static encoding_rs::Encoding>>>,
+);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
         self.0.borrow_mut().extend_from_slice(chunk);
+    }
+
+    fn set_encoding(&mut self, encoding: AsciiCompatibleEncoding) {
+        self.1.set(Some(encoding.into()));
     }
 }
 
@@ -38,6 +45,26 @@ pub struct StreamRewriter {
     rewriter: Option<HtmlRewriter<'static, SharedSink>>,
     out: SharedSink,
     failure: Option<String>,
+    /// The first bytes, held until there are enough to read a byte-order mark (see [`bom`]);
+    /// `None` once they went on.
+    start: Option<Vec<u8>>,
+    /// The encoding the rewriter was set up with.
+    encoding: &'static encoding_rs::Encoding,
+    /// A page that declares no charset, read as UTF-8, with text replacements: lol_html would
+    /// turn bytes that are not UTF-8 into U+FFFD in every text node the replacements hold, so
+    /// at the first such byte the rest of the page passes through (see [`Self::guarded`]).
+    guard_utf8: bool,
+    /// The incomplete UTF-8 sequence at the end of the last chunk, while `guard_utf8`.
+    carry: Vec<u8>,
+}
+
+/// The longest byte-order mark (UTF-8's).
+const BOM_LEN: usize = 3;
+
+/// The encoding a byte-order mark at the start of `bytes` names, as browsers read it (a BOM
+/// beats the `Content-Type` charset and `<meta>`).
+fn bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_bom(bytes).map(|(encoding, _)| encoding)
 }
 
 impl StreamRewriter {
@@ -56,8 +83,13 @@ impl StreamRewriter {
                 rewriter: None,
                 out,
                 failure: charset.map(|c| format!("unsupported charset {c:?}; page passed through")),
+                start: None,
+                encoding: encoding_rs::UTF_8,
+                guard_utf8: false,
+                carry: Vec::new(),
             };
         };
+        let chosen: &'static encoding_rs::Encoding = encoding.into();
         let mut settings = Settings::new()
             .with_encoding(encoding)
             .with_adjust_charset_on_meta_tag(charset.is_none())
@@ -137,11 +169,96 @@ impl StreamRewriter {
             rewriter: Some(HtmlRewriter::new(settings, out.clone())),
             out,
             failure: None,
+            start: Some(Vec::new()),
+            encoding: chosen,
+            guard_utf8: charset.is_none() && !plan.text.is_empty(),
+            carry: Vec::new(),
         }
+    }
+
+    /// Feeds `chunk` while `guard_utf8`: up to the first byte that is not UTF-8 (an incomplete
+    /// sequence at the end waits for the next chunk), and from there, having ended lol_html
+    /// (which flushes what it held, unchanged), passes the rest through as it came.
+    fn write_guarded(&mut self, chunk: &[u8], last: bool) -> Vec<u8> {
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(chunk);
+        // Once a <meta charset> switched the page to another encoding, its bytes are its own.
+        if self.out.1.get().is_some_and(|e| e != encoding_rs::UTF_8) {
+            self.guard_utf8 = false;
+            return self.feed(&data);
+        }
+        let (valid, invalid) = match std::str::from_utf8(&data) {
+            Ok(_) => (data.len(), false),
+            Err(e) if e.error_len().is_none() && !last => {
+                self.carry = data[e.valid_up_to()..].to_vec();
+                (e.valid_up_to(), false)
+            }
+            Err(e) => (e.valid_up_to(), true),
+        };
+        let mut out = self.feed(&data[..valid]);
+        // A <meta charset> in what was just fed may have switched the page's encoding.
+        if invalid && self.out.1.get().is_some_and(|e| e != encoding_rs::UTF_8) {
+            self.guard_utf8 = false;
+            out.extend(self.feed(&data[valid..]));
+            return out;
+        }
+        if invalid {
+            if let Some(rewriter) = self.rewriter.take()
+                && let Err(e) = rewriter.end()
+            {
+                self.bail_out(&e);
+            }
+            out.extend(self.take_output());
+            out.extend_from_slice(&data[valid..]);
+            self.guard_utf8 = false;
+            self.failure.get_or_insert_with(|| {
+                "the page declares no charset and is not UTF-8: rewritten up to its first byte \
+                 that is not, the rest passed through"
+                    .to_owned()
+            });
+        }
+        out
+    }
+
+    /// Holds the first bytes until a byte-order mark can be read; a mark that names another
+    /// encoding than the rewriter's (a UTF-8 BOM on a page declared windows-1252, any UTF-16
+    /// BOM) stops the rewriting before any byte is changed: the page passes through.
+    fn past_bom<'c>(&mut self, chunk: &'c [u8], last: bool) -> Option<Cow<'c, [u8]>> {
+        let Some(start) = self.start.as_mut() else {
+            return Some(Cow::Borrowed(chunk));
+        };
+        start.extend_from_slice(chunk);
+        if start.len() < BOM_LEN && !last {
+            return None;
+        }
+        let held = std::mem::take(start);
+        self.start = None;
+        if let Some(named) = bom(&held)
+            && named != self.encoding
+        {
+            self.rewriter = None;
+            self.failure = Some(format!(
+                "the page starts with a {} byte-order mark but is declared {}; page passed through",
+                named.name(),
+                self.encoding.name()
+            ));
+        }
+        Some(Cow::Owned(held))
     }
 
     /// Feeds one chunk of the origin's body and returns the bytes ready to send.
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let Some(chunk) = self.past_bom(chunk, false) else {
+            return Vec::new();
+        };
+        if self.guard_utf8 && self.rewriter.is_some() {
+            return self.write_guarded(&chunk, false);
+        }
+        self.feed(&chunk)
+    }
+
+    /// Feeds bytes to lol_html (or passes them through once it stopped).
+    fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         match self.rewriter.as_mut() {
             Some(rewriter) => {
                 if let Err(e) = rewriter.write(chunk) {
@@ -155,12 +272,21 @@ impl StreamRewriter {
 
     /// Signals the end of the body and returns the last bytes to send.
     pub fn end(&mut self) -> Vec<u8> {
+        let held = match self.past_bom(&[], true) {
+            Some(Cow::Owned(held)) if !held.is_empty() => self.write(&held),
+            _ => Vec::new(),
+        };
+        let mut out = held;
+        if self.guard_utf8 && self.rewriter.is_some() && !self.carry.is_empty() {
+            out.extend(self.write_guarded(&[], true));
+        }
         if let Some(rewriter) = self.rewriter.take()
             && let Err(e) = rewriter.end()
         {
             self.bail_out(&e);
         }
-        self.take_output()
+        out.extend(self.take_output());
+        out
     }
 
     /// Why the rewriter stopped rewriting, if it did; the page was passed through from there.
