@@ -356,11 +356,7 @@ fn documents_over_the_limits_are_refused_with_a_clear_message() {
             .to_string(),
         "rules are not valid JSON: recursion limit exceeded (line 1, column 146)"
     );
-    let deep_condition = format!(
-        "{}{}",
-        "{\"$not\": ".repeat(100),
-        format!("{{}}{}", "}".repeat(100))
-    );
+    let deep_condition = format!("{}{{}}{}", "{\"$not\": ".repeat(100), "}".repeat(100));
     let text = format!(
         "{{\"rules\": [{{\"id\": \"d\", \"audience\": {deep_condition}, \"actions\": []}}]}}"
     );
