@@ -10,7 +10,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
-use veneer::{StreamRewriter, Visit, compile, decide};
+use veneer::{Plan, StreamRewriter, Visit, compile, decide};
 
 struct Counting;
 
@@ -108,4 +108,32 @@ fn memory_is_flat_for_an_8_mib_page() {
 #[ignore = "slow unoptimized: run with --release"]
 fn memory_is_flat_for_a_50_mb_page() {
     compare(50 * 1000 * 1000);
+}
+
+#[test]
+fn concurrent_pages_share_the_isolates_parser_budget() {
+    let plan = Plan::default();
+    let mut pages: Vec<StreamRewriter> =
+        (0..16).map(|_| StreamRewriter::new(&plan, None)).collect();
+    assert!(pages.iter().all(|p| p.memory_limit() == 4 * 1024 * 1024));
+    // The 17th page at the same moment would take the isolate past 64 MiB: it passes through.
+    let mut over = StreamRewriter::new(&plan, None);
+    assert_eq!(over.memory_limit(), 0);
+    assert_eq!(over.write(b"<p>x</p>"), b"<p>x</p>");
+    assert_eq!(
+        over.failure(),
+        Some("the isolate is rewriting pages that hold 64 MiB already; page passed through")
+    );
+    // A page that ends gives its share back.
+    pages.pop();
+    assert_eq!(
+        StreamRewriter::new(&plan, None).memory_limit(),
+        4 * 1024 * 1024
+    );
+    drop(pages);
+    drop(over);
+    assert_eq!(
+        StreamRewriter::new(&plan, None).memory_limit(),
+        4 * 1024 * 1024
+    );
 }

@@ -24,6 +24,41 @@ use crate::engine::Plan;
 /// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
 pub const MAX_PARSER_MEMORY: usize = 4 * 1024 * 1024;
 
+/// What all the pages an isolate rewrites at the same moment may hold in lol_html together:
+/// half of the isolate's 128 MB, so that concurrent requests cannot exhaust it. Each page
+/// reserves [`MAX_PARSER_MEMORY`] of it, or what is left; a page that finds less than
+/// [`MIN_PARSER_MEMORY`] left passes through unrewritten.
+pub const ISOLATE_PARSER_BUDGET: usize = 64 * 1024 * 1024;
+
+/// The smallest share of [`ISOLATE_PARSER_BUDGET`] a page is rewritten with.
+pub const MIN_PARSER_MEMORY: usize = 256 * 1024;
+
+thread_local! {
+    /// How much of [`ISOLATE_PARSER_BUDGET`] the pages being rewritten have reserved.
+    static RESERVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A share of the isolate's parser budget, given back when the page's rewriter goes.
+struct Reservation(usize);
+
+impl Reservation {
+    fn take() -> Self {
+        RESERVED.with(|reserved| {
+            let left = ISOLATE_PARSER_BUDGET.saturating_sub(reserved.get());
+            let share = left.min(MAX_PARSER_MEMORY);
+            let share = if share < MIN_PARSER_MEMORY { 0 } else { share };
+            reserved.set(reserved.get() + share);
+            Self(share)
+        })
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        RESERVED.with(|reserved| reserved.set(reserved.get().saturating_sub(self.0)));
+    }
+}
+
 #[derive(Clone, Default)]
 struct SharedSink(
     Rc<RefCell<Vec<u8>>>,
@@ -56,6 +91,8 @@ pub struct StreamRewriter {
     guard_utf8: bool,
     /// The incomplete UTF-8 sequence at the end of the last chunk, while `guard_utf8`.
     carry: Vec<u8>,
+    /// This page's share of the isolate's parser budget.
+    reservation: Reservation,
 }
 
 /// The longest byte-order mark (UTF-8's).
@@ -87,8 +124,25 @@ impl StreamRewriter {
                 encoding: encoding_rs::UTF_8,
                 guard_utf8: false,
                 carry: Vec::new(),
+                reservation: Reservation(0),
             };
         };
+        let reservation = Reservation::take();
+        if reservation.0 == 0 {
+            return Self {
+                rewriter: None,
+                out,
+                failure: Some(format!(
+                    "the isolate is rewriting pages that hold {} MiB already; page passed through",
+                    ISOLATE_PARSER_BUDGET >> 20
+                )),
+                start: None,
+                encoding: encoding_rs::UTF_8,
+                guard_utf8: false,
+                carry: Vec::new(),
+                reservation,
+            };
+        }
         let chosen: &'static encoding_rs::Encoding = encoding.into();
         let mut settings = Settings::new()
             .with_encoding(encoding)
@@ -96,7 +150,7 @@ impl StreamRewriter {
             .with_strict(false)
             .with_memory_settings(
                 MemorySettings::new()
-                    .with_max_allowed_memory_usage(MAX_PARSER_MEMORY)
+                    .with_max_allowed_memory_usage(reservation.0)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
             )
             .with_graceful_bail_out_on_content_handler_error(true);
@@ -173,6 +227,7 @@ impl StreamRewriter {
             encoding: chosen,
             guard_utf8: charset.is_none() && !plan.text.is_empty(),
             carry: Vec::new(),
+            reservation,
         }
     }
 
@@ -287,6 +342,11 @@ impl StreamRewriter {
         }
         out.extend(self.take_output());
         out
+    }
+
+    /// The most memory lol_html may hold for this page: its share of the isolate's budget.
+    pub fn memory_limit(&self) -> usize {
+        self.reservation.0
     }
 
     /// Why the rewriter stopped rewriting, if it did; the page was passed through from there.
