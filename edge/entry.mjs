@@ -25,14 +25,20 @@ function isConsole(request, env) {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
+// Headers no visitor may send on to the origin (UNKEYED_OVERRIDES in src/edge/origin.rs).
+const UNKEYED_OVERRIDES = ["x-forwarded-host", "x-host", "x-forwarded-server", "x-forwarded-scheme",
+  "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
+  "forwarded"];
+
 /** The request the origin would have got from Veneer: same method, headers, body; manual redirects. */
 function originRequest(request, env) {
-  if (!env.ORIGIN) return new Request(request, { redirect: "manual" });
+  const headers = new Headers(request.headers);
+  for (const name of UNKEYED_OVERRIDES) headers.delete(name);
+  if (!env.ORIGIN) return new Request(request, { headers, redirect: "manual" });
   const incoming = new URL(request.url);
   const target = new URL(env.ORIGIN);
   target.pathname = incoming.pathname;
   target.search = incoming.search;
-  const headers = new Headers(request.headers);
   headers.delete("host");
   headers.set("x-forwarded-host", incoming.host);
   return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });

@@ -51,7 +51,9 @@ mod edge;
 mod test_chunks;
 
 pub use diagnostic::{JsonPath, Problem, Segment};
-pub use document::{CompiledRules, RulesError, compile, schema};
+pub use document::{
+    CompiledRules, MAX_DOCUMENT_BYTES, MAX_RULES, RulesError, compile, compile_within, schema,
+};
 pub use engine::{AssignmentTrace, Decision, Plan, Visit, decide};
 pub use render::{StreamRewriter, render};
 pub use request::{
@@ -79,4 +81,25 @@ pub mod growthbook {
     pub use crate::engine::bucketing::{
         bucket_ranges, choose_variation, equal_weights, hash, in_namespace,
     };
+}
+
+/// Internals the fuzz targets (`fuzz/`) and their regression test drive directly; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::console::session::{make_session, verify_session};
+    pub use crate::document::compile_value;
+    pub use crate::request::{
+        PreviewState, RequestInput, Session, SessionInput, decode_assignments, decoded_path,
+        encode_assignments, split_url, verify_preview_token,
+    };
+
+    /// The `Cookie` header without the pairs named `name` (what the edge forwards).
+    pub fn without_cookie(header: &str, name: &str) -> Option<String> {
+        crate::request::without_cookie(header, name)
+    }
+
+    /// The first non-empty value of cookie `name` (the one cookie parser).
+    pub fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
+        crate::request::cookie(headers, name)
+    }
 }

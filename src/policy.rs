@@ -5,7 +5,7 @@
 
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG,
-    UPGRADE, X_FRAME_OPTIONS,
+    LAST_MODIFIED, UPGRADE, X_FRAME_OPTIONS,
 };
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use mime::Mime;
@@ -127,11 +127,57 @@ pub fn caching(varies_by_visitor: bool, sets_cookies: bool, preview: bool) -> Ca
 /// `Cache-Control` with `no-store`. `AsOrigin` changes nothing.
 pub fn cache_headers(headers: &mut HeaderMap, caching: Caching) {
     match caching {
-        Caching::AsOrigin => {}
+        Caching::AsOrigin => return,
         Caching::NoStore => {
             headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         Caching::Private => private_cache_control(headers),
+    }
+    // CDNs obey these over Cache-Control (`CDN-Cache-Control` at Cloudflare and others,
+    // `Surrogate-Control` at Fastly, Akamai, Varnish): without them, `private` is what counts.
+    for name in CDN_CACHE_HEADERS {
+        headers.remove(name);
+    }
+}
+
+/// Cache headers that CDNs obey before `Cache-Control`; removed from responses that may differ
+/// per visitor.
+pub const CDN_CACHE_HEADERS: [&str; 3] = [
+    "cdn-cache-control",
+    "cloudflare-cdn-cache-control",
+    "surrogate-control",
+];
+
+/// Makes the validators of a response that may differ per visitor name its variant, so that no
+/// revalidation can give a visitor another variant's page: the `ETag` (weak or strong) becomes
+/// `W/"<origin's tag>-v<variant>"`, which the origin never matches (a visitor who revalidates
+/// gets the page again, in their own variant, never a 304 for someone else's), and
+/// `Last-Modified`, which cannot tell variants apart, is removed. `variant` is a fingerprint of
+/// what this visitor got (the same plan gives the same value).
+pub fn variant_validators(headers: &mut HeaderMap, variant: &str) {
+    headers.remove(LAST_MODIFIED);
+    let Some(tag) = headers.get(ETAG).map(|v| v.as_bytes().to_vec()) else {
+        return;
+    };
+    let opaque = tag.strip_prefix(b"W/").unwrap_or(&tag);
+    let inner = opaque
+        .strip_prefix(b"\"")
+        .and_then(|t| t.strip_suffix(b"\""))
+        .unwrap_or(opaque);
+    // FNV-1a, 64 bits: short, stable across isolates and deployments.
+    let hash = variant.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut value = b"W/\"".to_vec();
+    value.extend_from_slice(inner);
+    value.extend_from_slice(format!("-v{hash:016x}\"").as_bytes());
+    match HeaderValue::from_bytes(&value) {
+        Ok(v) => {
+            headers.insert(ETAG, v);
+        }
+        Err(_) => {
+            headers.remove(ETAG);
+        }
     }
 }
 
@@ -403,6 +449,17 @@ mod tests {
 mod cache_tests {
     use super::*;
 
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
+
     fn cache_control(before: &[&str], caching: Caching) -> Option<String> {
         let mut h = HeaderMap::new();
         for v in before {
@@ -494,5 +551,59 @@ mod cache_tests {
         frame_for_preview(&mut plain);
         assert_eq!(plain[CONTENT_SECURITY_POLICY], "img-src *");
         assert!(!plain.contains_key(X_FRAME_OPTIONS));
+    }
+
+    #[test]
+    fn cdn_cache_headers_go_from_responses_that_may_differ_per_visitor() {
+        let origin = [
+            ("cache-control", "public, max-age=60, s-maxage=600"),
+            ("cdn-cache-control", "public, max-age=600"),
+            ("cloudflare-cdn-cache-control", "max-age=600"),
+            ("surrogate-control", "max-age=600"),
+            ("surrogate-key", "home"),
+        ];
+        for caching in [Caching::Private, Caching::NoStore] {
+            let mut h = headers(&origin);
+            cache_headers(&mut h, caching);
+            for name in CDN_CACHE_HEADERS {
+                assert!(h.get(name).is_none(), "{name} kept with {caching:?}");
+            }
+            assert_eq!(h["surrogate-key"], "home", "a tag is no caching directive");
+        }
+        let mut h = headers(&origin);
+        cache_headers(&mut h, Caching::AsOrigin);
+        assert_eq!(h, headers(&origin));
+    }
+
+    #[test]
+    fn validators_name_the_variant() {
+        let tag = |origin: &[(&str, &str)], variant: &str| {
+            let mut h = headers(origin);
+            variant_validators(&mut h, variant);
+            assert!(h.get("last-modified").is_none());
+            h.get("etag").map(|v| v.to_str().unwrap().to_owned())
+        };
+        let weak = [
+            ("etag", "W/\"page-1\""),
+            ("last-modified", "Tue, 01 Dec 2026 10:00:00 GMT"),
+        ];
+        let a = tag(&weak, "plan A").unwrap();
+        let b = tag(&weak, "plan B").unwrap();
+        assert!(
+            a.starts_with("W/\"page-1-v") && a.ends_with('"') && a.len() == 28,
+            "{a}"
+        );
+        assert_ne!(a, b, "each variant its own tag");
+        assert_eq!(
+            a,
+            tag(&weak, "plan A").unwrap(),
+            "the same variant, the same tag"
+        );
+        assert_eq!(
+            tag(&[("etag", "\"page-1\"")], "plan A").unwrap(),
+            a,
+            "a strong tag becomes weak"
+        );
+        assert_eq!(tag(&[("last-modified", "x")], "plan A"), None);
     }
 }

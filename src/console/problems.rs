@@ -23,6 +23,7 @@ pub fn document_problems(text: &str) -> Vec<Problem> {
 pub fn rules_error_problems(error: &RulesError) -> Vec<Problem> {
     match error {
         RulesError::Document(problems) => problems.clone(),
+        RulesError::TooLarge { .. } => vec![Problem::new(JsonPath::root(), error.to_string())],
         RulesError::Json {
             message,
             line,

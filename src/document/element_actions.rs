@@ -5,7 +5,10 @@ use std::rc::Rc;
 use serde_json::Value;
 
 use super::actions::{Action, ElementOp, InsertPosition};
-use super::names::{is_attribute_name, is_class, is_css_property, is_removable_attribute};
+use super::names::{
+    is_attribute_name, is_class, is_css_property, is_removable_attribute, is_url_attribute,
+    url_problem,
+};
 use super::operations::{ELEMENT_OPERATIONS, ElementOperation, Operation, PAGE_OPERATIONS, names};
 use super::page_actions::{compile_page_action, compile_replacement};
 use super::reader::Checker;
@@ -126,13 +129,27 @@ fn compile_element_op(
     Some(match operation {
         ElementOperation::SetText => ElementOp::SetText(check.template(raw, at)?),
         ElementOperation::SetHtml => ElementOp::SetHtml(check.html_template(raw, at)?),
-        ElementOperation::SetAttribute => ElementOp::SetAttributes(lowercase_names(compile_map(
-            raw,
-            at,
-            check,
-            is_attribute_name,
-            "an attribute name (letters, digits, \"-\", \"_\", \":\", \".\"; event handlers such as onclick are not allowed)",
-        )?)),
+        ElementOperation::SetAttribute => {
+            let pairs = lowercase_names(compile_map(
+                raw,
+                at,
+                check,
+                is_attribute_name,
+                "an attribute name (letters, digits, \"-\", \"_\", \":\", \".\"; event handlers such as onclick are not allowed)",
+            )?);
+            let before = check.problems.len();
+            for (name, value) in &pairs {
+                if is_url_attribute(name)
+                    && let Some(problem) = url_problem(name, &value.literal_prefix())
+                {
+                    check.push(at.key(name), problem);
+                }
+            }
+            if check.problems.len() > before {
+                return None;
+            }
+            ElementOp::SetAttributes(pairs)
+        }
         ElementOperation::SetStyle => ElementOp::SetStyle(lowercase_names(compile_map(
             raw,
             at,

@@ -76,6 +76,16 @@ pub enum RulesError {
         /// 1-based column of the error.
         column: usize,
     },
+    /// The text is longer than the limit (`MAX_DOCUMENT_BYTES`, or the edge's `RULES_MAX_BYTES`).
+    #[error(
+        "rules document is {bytes} bytes, over the limit of {limit} bytes: split it, or remove rules and experiments that have ended"
+    )]
+    TooLarge {
+        /// The document's size.
+        bytes: usize,
+        /// The limit it is over.
+        limit: usize,
+    },
     /// The JSON does not have the shape of a rules document.
     #[error("rules document is invalid: {}", join_problems(.0))]
     Document(Vec<Problem>),
@@ -138,14 +148,39 @@ impl CompiledRules {
 /// The default name of the visitor id cookie.
 pub const DEFAULT_VISITOR_COOKIE: &str = "veneer_id";
 
-/// Parses and compiles a rules document from its JSON text.
+/// The largest rules document [`compile`] accepts: 5 MiB.
+pub const MAX_DOCUMENT_BYTES: usize = 5 * 1024 * 1024;
+
+/// The most rules, and the most experiments, a document may hold.
+pub const MAX_RULES: usize = 10_000;
+
+/// Parses and compiles a rules document from its JSON text (at most [`MAX_DOCUMENT_BYTES`]).
 pub fn compile(text: &str) -> Result<CompiledRules, RulesError> {
+    compile_within(text, MAX_DOCUMENT_BYTES)
+}
+
+/// [`compile`] with another size limit, in bytes (the edge's `RULES_MAX_BYTES`).
+pub fn compile_within(text: &str, max_bytes: usize) -> Result<CompiledRules, RulesError> {
+    if text.len() > max_bytes {
+        return Err(RulesError::TooLarge {
+            bytes: text.len(),
+            limit: max_bytes,
+        });
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| RulesError::Json {
         message: strip_position(&e.to_string()),
         line: e.line(),
         column: e.column(),
     })?;
     compile_value(&value)
+}
+
+/// The document's experiments list, when it is one (its type is checked below).
+fn experiment_list(doc: &Map<String, Value>) -> &[Value] {
+    match doc.get("experiments") {
+        Some(Value::Array(list)) => list.as_slice(),
+        _ => &[],
+    }
 }
 
 fn strip_position(message: &str) -> String {
@@ -250,6 +285,17 @@ pub fn compile_value(value: &Value) -> Result<CompiledRules, RulesError> {
             &[][..]
         }
     };
+    for (key, list) in [("rules", rules), ("experiments", experiment_list(doc))] {
+        if list.len() > MAX_RULES {
+            fatal.push(
+                JsonPath::root().key(key),
+                format!(
+                    "a document may hold at most {MAX_RULES} {key}, found {}: remove those that have ended",
+                    list.len()
+                ),
+            );
+        }
+    }
     let saved_groups = compile_saved_groups(doc.get("saved_groups"), &mut fatal);
     let experiment_values = match doc.get("experiments") {
         None => &[][..],

@@ -315,6 +315,10 @@ pub(super) const URL_ATTRIBUTES: &[&str] = &[
     "poster",
     "cite",
     "data",
+    "srcset",
+    "xlink:href",
+    "background",
+    "ping",
 ];
 
 /// Headers a rule may not set: they belong to the transport or to other actions.

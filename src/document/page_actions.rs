@@ -15,6 +15,10 @@ use super::text_pattern::TextReplacement;
 use crate::diagnostic::{JsonPath, describe};
 
 /// Compiles an action on the whole page or response.
+/// Cookies Veneer itself sets and reads besides the visitor and consent cookies of the
+/// settings (`request/session.rs`: assignments, preview): no rule may set them.
+const VENEER_COOKIES: [&str; 2] = ["veneer_exp", "veneer_preview"];
+
 pub(super) fn compile_page_action(
     operation: PageOperation,
     raw: &Value,
@@ -110,6 +114,18 @@ pub(super) fn compile_page_action(
                     at.key("name"),
                     format!(
                         "expected a cookie name (letters, digits, !#$%&'*+-.^_`|~), found {n:?}"
+                    ),
+                );
+            }
+            if let Some(n) = &name
+                && (VENEER_COOKIES.contains(&n.as_str())
+                    || *n == settings.visitor_cookie
+                    || settings.consent_cookie.as_deref() == Some(n.as_str()))
+            {
+                check.push(
+                    at.key("name"),
+                    format!(
+                        "{n:?} is a cookie Veneer itself reads (visitor id, assignments, preview or consent); a rule may not set it"
                     ),
                 );
             }

@@ -19,6 +19,10 @@ pub(super) struct Config {
     pub(super) draft_key: String,
     pub(super) isolate_ttl_ms: f64,
     pub(super) kv_cache_ttl: u64,
+    /// How long a request waits for KV to answer before the origin's page is served as it is.
+    pub(super) rules_timeout_ms: u32,
+    /// The largest rules document compiled (`RULES_MAX_BYTES`, default 5 MiB).
+    pub(super) max_rules_bytes: usize,
     /// The marketer console, when a way to sign in is configured (else its paths are the shop's).
     pub(super) console: Option<ConsoleSettings>,
 }
@@ -52,6 +56,13 @@ impl Config {
             isolate_ttl_ms: number("RULES_CACHE_SECONDS", 30) as f64 * 1000.0,
             // Workers KV refuses a cacheTtl under 60 seconds.
             kv_cache_ttl: number("RULES_KV_CACHE_TTL", 60).max(60),
+            rules_timeout_ms: u32::try_from(number("RULES_TIMEOUT_MS", 1000).clamp(1, 30_000))
+                .unwrap_or(1000),
+            max_rules_bytes: usize::try_from(number(
+                "RULES_MAX_BYTES",
+                crate::document::MAX_DOCUMENT_BYTES as u64,
+            ))
+            .unwrap_or(crate::document::MAX_DOCUMENT_BYTES),
             console: ConsoleSettings::new(&var, env),
         }
     }

@@ -25,6 +25,7 @@ use crate::document::{CompiledRules, Status};
 use crate::engine::{DEBUG_HEADER, Decision, Visit, debug_header, decide};
 use crate::policy::{
     Caching, Treatment, cache_headers, caching, frame_for_preview, rewritten_headers, treatment,
+    variant_validators,
 };
 use crate::recording::{COLLECT_PATH, Visitor, measure_page};
 use crate::render::StreamRewriter;
@@ -459,6 +460,9 @@ fn respond(
     }
     // After `set_header`: a rule's own Cache-Control is kept out of shared caches too.
     cache_headers(&mut headers, caching);
+    if caching != Caching::AsOrigin {
+        variant_validators(&mut headers, &format!("{:?}", decision.plan));
+    }
     if let Some(debug) = debug
         && let Ok(v) = HeaderValue::from_str(&debug)
     {

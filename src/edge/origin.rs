@@ -46,8 +46,33 @@ impl Strip {
     }
 }
 
+/// Request headers a visitor may not send on to the origin: headers that make many origins and
+/// frameworks take another host, scheme, URL or method than the request's own, and that caches
+/// do not key on, so one visitor could poison a page cached for everyone. In `ORIGIN` mode
+/// Veneer sets `X-Forwarded-Host` itself (the visitor's authority); in route mode the runtime's
+/// own request line and `Host` stand.
+pub(super) const UNKEYED_OVERRIDES: [&str; 10] = [
+    "x-forwarded-host",
+    "x-host",
+    "x-forwarded-server",
+    "x-forwarded-scheme",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+    "forwarded",
+];
+
+fn without_overrides(headers: &Headers) -> Result<(), JsValue> {
+    for name in UNKEYED_OVERRIDES {
+        headers.delete(name)?;
+    }
+    Ok(())
+}
+
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`), less
-/// the console's credentials when `strip` says so.
+/// the console's credentials when `strip` says so and less [`UNKEYED_OVERRIDES`].
 pub(super) fn origin_request(
     req: &Request,
     method: &str,
@@ -59,11 +84,12 @@ pub(super) fn origin_request(
     init.set_redirect(RequestRedirect::Manual);
     let Some(origin) = &config.origin else {
         // Route mode: the same request (URL, method, headers, body), with manual redirects.
+        let headers = Headers::new_with_headers(&req.headers())?;
+        without_overrides(&headers)?;
         if let Some(strip) = strip {
-            let headers = Headers::new_with_headers(&req.headers())?;
             strip.apply(&headers)?;
-            init.set_headers(&headers);
         }
+        init.set_headers(&headers);
         return Ok(OriginRequest {
             target: OriginTarget::Request(<Request as Clone>::clone(req)),
             init,
@@ -77,6 +103,7 @@ pub(super) fn origin_request(
     }
     let headers = Headers::new_with_headers(&req.headers())?;
     headers.delete("host")?;
+    without_overrides(&headers)?;
     headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
     if let Some(strip) = strip {
         strip.apply(&headers)?;

@@ -4,11 +4,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
 use worker::Env;
 
 use super::config::Config;
 use super::runtime::log_event;
-use crate::document::{CompiledRules, RulesError, compile};
+use crate::document::{CompiledRules, RulesError, compile_within};
 
 /// Rules as loaded for this isolate: compiled once per document text, kept for a while.
 pub(super) struct Loaded {
@@ -34,6 +35,14 @@ pub(super) enum Unavailable {
     /// The key does not exist.
     #[error("KV key {0:?} does not exist")]
     Missing(String),
+    /// KV did not answer within `RULES_TIMEOUT_MS`.
+    #[error("KV read of {key:?} took longer than {ms} ms")]
+    TimedOut {
+        /// The key read.
+        key: String,
+        /// The budget, `RULES_TIMEOUT_MS`.
+        ms: u32,
+    },
     /// KV failed to answer.
     #[error("KV read of {key:?} failed: {detail}")]
     ReadFailed {
@@ -86,19 +95,27 @@ pub(super) async fn load_rules(
             binding: config.binding.clone(),
             detail: e.to_string(),
         }),
-        Ok(kv) => match kv
-            .get(key)
-            .cache_ttl(config.kv_cache_ttl)
-            .text_with_metadata::<serde_json::Value>()
-            .await
-        {
-            Ok((Some(text), meta)) => Ok((text, meta.and_then(|m| m["number"].as_u64()))),
-            Ok((None, _)) => Err(Unavailable::Missing(key.to_owned())),
-            Err(e) => Err(Unavailable::ReadFailed {
-                key: key.to_owned(),
-                detail: e.to_string(),
-            }),
-        },
+        Ok(kv) => {
+            let read = kv
+                .get(key)
+                .cache_ttl(config.kv_cache_ttl)
+                .text_with_metadata::<serde_json::Value>();
+            match within(config.rules_timeout_ms, read).await {
+                None => {
+                    // Not remembered: the next request asks KV again.
+                    return Err(Unavailable::TimedOut {
+                        key: key.to_owned(),
+                        ms: config.rules_timeout_ms,
+                    });
+                }
+                Some(Ok((Some(text), meta))) => Ok((text, meta.and_then(|m| m["number"].as_u64()))),
+                Some(Ok((None, _))) => Err(Unavailable::Missing(key.to_owned())),
+                Some(Err(e)) => Err(Unavailable::ReadFailed {
+                    key: key.to_owned(),
+                    detail: e.to_string(),
+                }),
+            }
+        }
     };
     LOADED.with_borrow_mut(|loaded| {
         let unchanged = loaded
@@ -107,7 +124,9 @@ pub(super) async fn load_rules(
             .map(|l| l.rules.clone());
         let rules = match (&text, unchanged) {
             (Ok(_), Some(rules)) => rules,
-            (Ok((text, _)), None) => compile_logged(text).map_err(Unavailable::Invalid),
+            (Ok((text, _)), None) => {
+                compile_logged(text, config.max_rules_bytes).map_err(Unavailable::Invalid)
+            }
             (Err(e), _) => Err(e.clone()),
         };
         let (text, revision) = text.ok().unzip();
@@ -122,6 +141,19 @@ pub(super) async fn load_rules(
         );
         rules
     })
+}
+
+/// `future`'s output, or `None` when `ms` milliseconds pass first (or no timer can be set).
+async fn within<T>(ms: u32, future: impl std::future::Future<Output = T>) -> Option<T> {
+    let timer = js_sys::Promise::new(&mut |resolve, _| {
+        let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = global.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let timer = wasm_bindgen_futures::JsFuture::from(timer);
+    match futures_util::future::select(std::pin::pin!(future), timer).await {
+        futures_util::future::Either::Left((value, _)) => Some(value),
+        futures_util::future::Either::Right(_) => None,
+    }
 }
 
 /// The console revision of the document this isolate serves under `key` (see
@@ -143,8 +175,11 @@ pub(super) async fn load_preview_rules(
 }
 
 /// Compiles a new rules version, logging each rule that is skipped.
-pub(super) fn compile_logged(text: &str) -> Result<Rc<CompiledRules>, RulesError> {
-    let compiled = compile(text)?;
+pub(super) fn compile_logged(
+    text: &str,
+    max_bytes: usize,
+) -> Result<Rc<CompiledRules>, RulesError> {
+    let compiled = compile_within(text, max_bytes)?;
     for problem in &compiled.problems {
         log_event(
             "rule_skipped",

@@ -14,8 +14,13 @@ pub(super) fn log_event(event: &str, detail: &str, version: Option<&str>, path: 
 
 /// The runtime's headers as an `http` map, every line kept; the error names the header (never
 /// its value, which may be a cookie) that the `http` crate refuses.
+///
+/// `Set-Cookie` lines are read with `getSetCookie()`, in the origin's order: the runtime's
+/// `entries()` sorts by name with an unstable sort, which scrambles their order once there are
+/// more than a few dozen (tests/edge/faults.test.mjs, 300 lines).
 pub(super) fn header_map(headers: &Headers) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
+    let cookies = set_cookies(headers);
     for entry in headers.entries() {
         let entry = entry.map_err(|e| format!("headers could not be read: {}", js_message(&e)))?;
         let pair: js_sys::Array = entry
@@ -24,6 +29,9 @@ pub(super) fn header_map(headers: &Headers) -> Result<HeaderMap, String> {
         let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
             return Err("headers could not be read: an entry is not a pair of strings".into());
         };
+        if cookies.is_some() && name.eq_ignore_ascii_case("set-cookie") {
+            continue;
+        }
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("header name {name:?} is not a valid HTTP header name"))?;
         let value = HeaderValue::from_str(&value).map_err(|_| {
@@ -33,7 +41,24 @@ pub(super) fn header_map(headers: &Headers) -> Result<HeaderMap, String> {
         })?;
         map.append(name, value);
     }
+    for cookie in cookies.unwrap_or_default() {
+        let value = HeaderValue::from_str(&cookie).map_err(|_| {
+            "header \"set-cookie\" has a value with control characters, which HTTP does not allow"
+                .to_owned()
+        })?;
+        map.append(http::header::SET_COOKIE, value);
+    }
     Ok(map)
+}
+
+/// Every `Set-Cookie` line, in order, from `getSetCookie()` (`None` if the runtime has none).
+fn set_cookies(headers: &Headers) -> Option<Vec<String>> {
+    let get = js_sys::Reflect::get(headers, &JsValue::from_str("getSetCookie"))
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    let list: js_sys::Array = get.call0(headers).ok()?.dyn_into().ok()?;
+    list.iter().map(|v| v.as_string()).collect()
 }
 
 /// An `http` map as the runtime's headers. Values go back as the text they came as (every value

@@ -124,27 +124,30 @@ pub(super) async fn pump(
 ) {
     let mut buffer = vec![0u8; STREAM_BUFFER];
     let mut output = js_sys::Uint8Array::new_with_length(STREAM_BUFFER as u32);
-    let result: Result<(), JsValue> = async {
+    // `Err((true, _))`: the origin's body broke off; `Err((false, _))`: the visitor's side.
+    let result: Result<(), (bool, JsValue)> = async {
         loop {
             let read = input
                 .read(&mut buffer)
                 .await
-                .map_err(|e| JsValue::from_str(&e.to_string()))?;
+                .map_err(|e| (true, JsValue::from_str(&e.to_string())))?;
             let out = if read == 0 {
                 rewriter.end()
             } else {
                 rewriter.write(&buffer[..read])
             };
             if !out.is_empty() {
-                let len =
-                    u32::try_from(out.len()).map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let len = u32::try_from(out.len())
+                    .map_err(|e| (false, JsValue::from_str(&e.to_string())))?;
                 // A buffer the runtime detached, or one too small, is replaced.
                 if output.byte_length() < len {
                     output = js_sys::Uint8Array::new_with_length(len.max(STREAM_BUFFER as u32));
                 }
                 let view = output.subarray(0, len);
                 view.copy_from(&out);
-                JsFuture::from(writer.write_with_chunk(&view)).await?;
+                JsFuture::from(writer.write_with_chunk(&view))
+                    .await
+                    .map_err(|e| (false, e))?;
                 if about.crash_drill {
                     panic!("fail-open drill mid-stream on {}", about.path);
                 }
@@ -173,7 +176,22 @@ pub(super) async fn pump(
     }
     let _ = match result {
         Ok(()) => JsFuture::from(writer.close()).await,
-        // The origin broke off (the visitor sees the same), or the visitor left.
-        Err(e) => JsFuture::from(writer.abort_with_reason(&e)).await,
+        // The origin broke off (the visitor sees the same, and one line says so), or the
+        // visitor left (nothing to log: that is what visitors do).
+        Err((from_origin, e)) => {
+            if from_origin {
+                log_event(
+                    "origin_body_failed",
+                    &format!(
+                        "the origin's body broke off mid-page ({}); the visitor's response \
+                         was ended the same way",
+                        js_message(&e)
+                    ),
+                    about.version.as_deref(),
+                    &about.path,
+                );
+            }
+            JsFuture::from(writer.abort_with_reason(&e)).await
+        }
     };
 }

@@ -25,8 +25,47 @@ use crate::engine::Plan;
 /// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
 pub const MAX_PARSER_MEMORY: usize = 4 * 1024 * 1024;
 
+/// What all the pages an isolate rewrites at the same moment may hold in lol_html together:
+/// half of the isolate's 128 MB, so that concurrent requests cannot exhaust it. Each page
+/// reserves [`MAX_PARSER_MEMORY`] of it, or what is left; a page that finds less than
+/// [`MIN_PARSER_MEMORY`] left passes through unrewritten.
+pub const ISOLATE_PARSER_BUDGET: usize = 64 * 1024 * 1024;
+
+/// The smallest share of [`ISOLATE_PARSER_BUDGET`] a page is rewritten with.
+pub const MIN_PARSER_MEMORY: usize = 256 * 1024;
+
+thread_local! {
+    /// How much of [`ISOLATE_PARSER_BUDGET`] the pages being rewritten have reserved.
+    static RESERVED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A share of the isolate's parser budget, given back when the page's rewriter goes.
+struct Reservation(usize);
+
+impl Reservation {
+    fn take() -> Self {
+        RESERVED.with(|reserved| {
+            let left = ISOLATE_PARSER_BUDGET.saturating_sub(reserved.get());
+            let share = left.min(MAX_PARSER_MEMORY);
+            let share = if share < MIN_PARSER_MEMORY { 0 } else { share };
+            reserved.set(reserved.get() + share);
+            Self(share)
+        })
+    }
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        RESERVED.with(|reserved| reserved.set(reserved.get().saturating_sub(self.0)));
+    }
+}
+
 #[derive(Clone, Default)]
-struct SharedSink(Rc<RefCell<Vec<u8>>>, Option<Rc<RefCell<listing::Held>>>);
+struct SharedSink(
+    Rc<RefCell<Vec<u8>>>,
+    Option<Rc<RefCell<listing::Held>>>,
+    Rc<std::cell::Cell<Option<&'static encoding_rs::Encoding>>>,
+);
 
 impl OutputSink for SharedSink {
     fn handle_chunk(&mut self, chunk: &[u8]) {
@@ -35,6 +74,10 @@ impl OutputSink for SharedSink {
             Some(held) => held.borrow_mut().write(chunk, &mut self.0.borrow_mut()),
             None => self.0.borrow_mut().extend_from_slice(chunk),
         }
+    }
+
+    fn set_encoding(&mut self, encoding: AsciiCompatibleEncoding) {
+        self.2.set(Some(encoding.into()));
     }
 }
 
@@ -45,6 +88,28 @@ pub struct StreamRewriter {
     failure: Option<String>,
     /// The page's listing plans and encoding, when it has any (render/listing.rs).
     listings: Option<(Vec<crate::engine::ListingPlan>, AsciiCompatibleEncoding)>,
+    /// The first bytes, held until there are enough to read a byte-order mark (see [`bom`]);
+    /// `None` once they went on.
+    start: Option<Vec<u8>>,
+    /// The encoding the rewriter was set up with.
+    encoding: &'static encoding_rs::Encoding,
+    /// A page that declares no charset, read as UTF-8, with text replacements: lol_html would
+    /// turn bytes that are not UTF-8 into U+FFFD in every text node the replacements hold, so
+    /// at the first such byte the rest of the page passes through (see [`Self::guarded`]).
+    guard_utf8: bool,
+    /// The incomplete UTF-8 sequence at the end of the last chunk, while `guard_utf8`.
+    carry: Vec<u8>,
+    /// This page's share of the isolate's parser budget.
+    reservation: Reservation,
+}
+
+/// The longest byte-order mark (UTF-8's).
+const BOM_LEN: usize = 3;
+
+/// The encoding a byte-order mark at the start of `bytes` names, as browsers read it (a BOM
+/// beats the `Content-Type` charset and `<meta>`).
+fn bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_bom(bytes).map(|(encoding, _)| encoding)
 }
 
 impl StreamRewriter {
@@ -64,15 +129,38 @@ impl StreamRewriter {
                 out,
                 failure: charset.map(|c| format!("unsupported charset {c:?}; page passed through")),
                 listings: None,
+                start: None,
+                encoding: encoding_rs::UTF_8,
+                guard_utf8: false,
+                carry: Vec::new(),
+                reservation: Reservation(0),
             };
         };
+        let reservation = Reservation::take();
+        if reservation.0 == 0 {
+            return Self {
+                rewriter: None,
+                out,
+                failure: Some(format!(
+                    "the isolate is rewriting pages that hold {} MiB already; page passed through",
+                    ISOLATE_PARSER_BUDGET >> 20
+                )),
+                listings: None,
+                start: None,
+                encoding: encoding_rs::UTF_8,
+                guard_utf8: false,
+                carry: Vec::new(),
+                reservation,
+            };
+        }
+        let chosen: &'static encoding_rs::Encoding = encoding.into();
         let mut settings = Settings::new()
             .with_encoding(encoding)
             .with_adjust_charset_on_meta_tag(charset.is_none())
             .with_strict(false)
             .with_memory_settings(
                 MemorySettings::new()
-                    .with_max_allowed_memory_usage(MAX_PARSER_MEMORY)
+                    .with_max_allowed_memory_usage(reservation.0)
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
             )
             .with_graceful_bail_out_on_content_handler_error(true);
@@ -163,11 +251,93 @@ impl StreamRewriter {
             out,
             failure: None,
             listings,
+            start: Some(Vec::new()),
+            encoding: chosen,
+            guard_utf8: charset.is_none() && !plan.text.is_empty(),
+            carry: Vec::new(),
+            reservation,
         }
+    }
+
+    /// Feeds `chunk` while `guard_utf8`: up to the first byte that is not UTF-8 (an incomplete
+    /// sequence at the end waits for the next chunk), and from there, having ended lol_html
+    /// (which flushes what it held, unchanged), passes the rest through as it came.
+    fn write_guarded(&mut self, chunk: &[u8], last: bool) -> Vec<u8> {
+        let mut data = std::mem::take(&mut self.carry);
+        data.extend_from_slice(chunk);
+        // Once a <meta charset> switched the page to another encoding, its bytes are its own.
+        if self.out.2.get().is_some_and(|e| e != encoding_rs::UTF_8) {
+            self.guard_utf8 = false;
+            return self.feed(&data);
+        }
+        let (valid, invalid) = match std::str::from_utf8(&data) {
+            Ok(_) => (data.len(), false),
+            Err(e) if e.error_len().is_none() && !last => {
+                self.carry = data[e.valid_up_to()..].to_vec();
+                (e.valid_up_to(), false)
+            }
+            Err(e) => (e.valid_up_to(), true),
+        };
+        let mut out = self.feed(&data[..valid]);
+        // A <meta charset> in what was just fed may have switched the page's encoding.
+        if invalid && self.out.2.get().is_some_and(|e| e != encoding_rs::UTF_8) {
+            self.guard_utf8 = false;
+            out.extend(self.feed(&data[valid..]));
+            return out;
+        }
+        if invalid {
+            self.finish_rewriter();
+            out.extend(self.take_output());
+            out.extend_from_slice(&data[valid..]);
+            self.guard_utf8 = false;
+            self.failure.get_or_insert_with(|| {
+                "the page declares no charset and is not UTF-8: rewritten up to its first byte \
+                 that is not, the rest passed through"
+                    .to_owned()
+            });
+        }
+        out
+    }
+
+    /// Holds the first bytes until a byte-order mark can be read; a mark that names another
+    /// encoding than the rewriter's (a UTF-8 BOM on a page declared windows-1252, any UTF-16
+    /// BOM) stops the rewriting before any byte is changed: the page passes through.
+    fn past_bom<'c>(&mut self, chunk: &'c [u8], last: bool) -> Option<Cow<'c, [u8]>> {
+        let Some(start) = self.start.as_mut() else {
+            return Some(Cow::Borrowed(chunk));
+        };
+        start.extend_from_slice(chunk);
+        if start.len() < BOM_LEN && !last {
+            return None;
+        }
+        let held = std::mem::take(start);
+        self.start = None;
+        if let Some(named) = bom(&held)
+            && named != self.encoding
+        {
+            self.rewriter = None;
+            self.failure = Some(format!(
+                "the page starts with a {} byte-order mark but is declared {}; page passed through",
+                named.name(),
+                self.encoding.name()
+            ));
+        }
+        Some(Cow::Owned(held))
     }
 
     /// Feeds one chunk of the origin's body and returns the bytes ready to send.
     pub fn write(&mut self, chunk: &[u8]) -> Vec<u8> {
+        let Some(chunk) = self.past_bom(chunk, false) else {
+            return Vec::new();
+        };
+        if self.guard_utf8 && self.rewriter.is_some() {
+            return self.write_guarded(&chunk, false);
+        }
+        self.feed(&chunk)
+    }
+
+    /// Feeds bytes to lol_html (or passes them through once it stopped).
+    fn feed(&mut self, chunk: &[u8]) -> Vec<u8> {
         match self.rewriter.as_mut() {
             Some(rewriter) => {
                 if let Err(e) = rewriter.write(chunk) {
@@ -181,6 +351,21 @@ impl StreamRewriter {
 
     /// Signals the end of the body and returns the last bytes to send.
     pub fn end(&mut self) -> Vec<u8> {
+        let held = match self.past_bom(&[], true) {
+            Some(Cow::Owned(held)) if !held.is_empty() => self.write(&held),
+            _ => Vec::new(),
+        };
+        let mut out = held;
+        if self.guard_utf8 && self.rewriter.is_some() && !self.carry.is_empty() {
+            out.extend(self.write_guarded(&[], true));
+        }
+        self.finish_rewriter();
+        out.extend(self.take_output());
+        out
+    }
+
+    /// Ends lol_html (which flushes what it held) and writes out any listing still held.
+    fn finish_rewriter(&mut self) {
         if let Some(rewriter) = self.rewriter.take()
             && let Err(e) = rewriter.end()
         {
@@ -189,7 +374,11 @@ impl StreamRewriter {
         if let (Some((plans, encoding)), Some(held)) = (&self.listings, &self.out.1) {
             listing::finish_document(plans, held, &self.out.0, *encoding);
         }
-        self.take_output()
+    }
+
+    /// The most memory lol_html may hold for this page: its share of the isolate's budget.
+    pub fn memory_limit(&self) -> usize {
+        self.reservation.0
     }
 
     /// Why listings were left in their original order (over their cap, never closed, ...),

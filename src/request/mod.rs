@@ -17,5 +17,6 @@ pub use session::{
     PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput, Session, SessionInput,
 };
 pub(crate) use signing::parse_canonical_u64;
+pub use signing::{decode_assignments, encode_assignments, verify_preview_token};
 pub use signing::{make_preview_token, parse_duration, rfc3339_utc};
 pub use url::{UrlParts, decoded_path, split_url};
