@@ -706,7 +706,7 @@ test("the commerce forms: merchandise the category grid, and send a search term 
     assert.equal(await page.locator("#merch-row-2-was").inputValue(), "€139.00");
     assert.equal(await page.locator("#merch-badge-into").inputValue(), ".badge-slot");
     assert.equal(await page.locator("#merch-listing").inputValue(), "grid");
-    await shot(page, "15-task-merch");
+    await shot(page, "16-task-merch");
     // A new rule: pin one product to the top, hide another, a sale badge and a was price.
     await page.locator("#merch-open").selectOption("");
     await page.locator("#merch-id").fill("winter-shoes");
@@ -742,7 +742,7 @@ test("the commerce forms: merchandise the category grid, and send a search term 
     await page.locator("#search-terms").fill("voucher, gutschein");
     await page.locator("input[name=search-mode][value=redirect]").check();
     await page.locator("#search-redirect-to").fill("/p/gift-card");
-    await shot(page, "16-task-search");
+    await shot(page, "17-task-search");
     await page.locator("button[name=search-save]").click();
     await page.locator("[data-testid=forms-status]").filter({ hasText: "rule voucher-search." }).waitFor();
     assert.equal(JSON.stringify(draft().rules.at(-1)), JSON.stringify({ id: "voucher-search", pages: ["/search"], search: { contains: ["voucher", "gutschein"] }, actions: [{ redirect: { to: "/p/gift-card", status: 302 } }] }));
