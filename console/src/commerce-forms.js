@@ -61,11 +61,19 @@ function productsEditor(prefix, { text }) {
     }));
   }
 
+  /** The pinned products (none: every shown one) at positions 1, 2, … in the order of the list. */
+  function pinTop() {
+    const pinned = form.rows.filter((r) => r.pin !== null);
+    (pinned.length ? pinned : form.rows.filter((r) => !r.hide)).forEach((r, i) => { r.pin = i + 1; });
+    renderRows();
+  }
+
   const el = h("div", {},
     listingPart, definePart,
     h("table", { class: "grid" }, h("caption", {}, "Products (by key): pin 1 is first; a hidden product leaves the page one tile shorter"),
       h("thead", {}, h("tr", {}, ["Product", "Pin at", "Hide", "Badge", "Price now", "Was", ""].map((c) => h("th", { scope: "col" }, c)))), rowsBody),
-    h("p", {}, h("button", { type: "button", name: `${prefix}-add-product`, onclick: () => { form.rows.push({ sku: "", pin: null, hide: false, badge: false, now: "", was: "" }); renderRows(); rowsBody.querySelector("tr:last-child input")?.focus(); } }, "Add a product")),
+    h("p", {}, h("button", { type: "button", name: `${prefix}-add-product`, onclick: () => { form.rows.push({ sku: "", pin: null, hide: false, badge: false, now: "", was: "" }); renderRows(); rowsBody.querySelector("tr:last-child input")?.focus(); } }, "Add a product"), " ",
+      h("button", { type: "button", name: `${prefix}-pin-top`, onclick: pinTop }, "Pin to the top, in this order")),
     h("fieldset", {}, h("legend", {}, "Badge (for the products ticked Badge)"),
       h("label", { for: badgeHtml.id }, "Badge HTML"), badgeHtml, badgeInto.el),
     h("fieldset", {}, h("legend", {}, "Prices"), priceClass.el,

@@ -717,6 +717,11 @@ test("the commerce forms: merchandise the category grid, and send a search term 
     await page.locator("#merch-row-0-was").fill("€149.00");
     await page.locator("#merch-row-1-sku").fill("TR-2041");
     await page.locator("#merch-row-1-hide").check();
+    // "Pin to the top" numbers the shown products 1, 2, … in the list's order.
+    await page.locator("#merch-row-0-pin").fill("");
+    await page.locator("button[name=merch-pin-top]").click();
+    assert.equal(await page.locator("#merch-row-0-pin").inputValue(), "1");
+    assert.equal(await page.locator("#merch-row-1-pin").inputValue(), "", "a hidden product is not pinned");
     await page.locator("button[name=merch-save]").click();
     await page.locator("[data-testid=forms-status]").filter({ hasText: "Give the badge's HTML" }).waitFor();
     await page.locator("#merch-badge-html").fill('<span class="badge">Winter</span>');
