@@ -1,9 +1,11 @@
 // Tasks (#/forms): forms for the everyday jobs, each writing the same draft document the JSON
 // editor shows (forms-model.js keeps every field a form does not know): a promo bar or banner,
 // a copy change or hiding an element, an experiment wizard, and an audience builder with "who
-// matches" over saved visitor profiles. Schedules have a time zone picker.
+// matches" over saved visitor profiles, and the commerce tasks (commerce-forms.js):
+// merchandising a listing's products and search-term rules. Schedules have a time zone picker.
 
 import { post } from "./api.js";
+import { commerceTasks } from "./commerce-forms.js";
 import { fill, h } from "./dom.js";
 import { clone, escapeHtml, operationOf } from "./draft-model.js";
 import {
@@ -544,11 +546,14 @@ export function createForms(app) {
   h("label", { for: "aud-open" }, "Open"), audPick, audName.el, audBuilder.el,
   h("p", {}, h("button", { type: "submit", name: "aud-save", class: "primary" }, "Save to the draft")));
 
+  const commerce = commerceTasks({ getDoc, save, status, text, list, fillPick, fail: (e) => app.fail(e) });
+
   const tasks = [
     { key: "promo", title: "Promo bar or banner", el: promo.el },
     { key: "copy", title: "Copy change or hide", el: copy.el },
     { key: "experiment", title: "Experiment", el: expEl },
     { key: "audience", title: "Audience", el: audEl },
+    ...commerce.map((t) => ({ key: t.key, title: t.title, el: t.el })),
   ];
   const tabs = tasks.map((t) => h("button", { type: "button", name: `task-${t.key}`, "aria-pressed": "false", onclick: () => showTask(t.key) }, t.title));
   let currentTask = "promo";
@@ -563,6 +568,7 @@ export function createForms(app) {
     const keep = audPick.value;
     fill(audPick, h("option", { value: "" }, "A new audience"), Object.keys(doc.audiences || {}).map((n) => h("option", { value: n }, n)));
     if ([...audPick.options].some((o) => o.value === keep)) audPick.value = keep;
+    for (const t of commerce) t.refresh();
   }
 
   const el = h("section", { class: "screen forms", "aria-labelledby": "forms-title" },
@@ -593,6 +599,7 @@ export function createForms(app) {
       copy.load(copy.pick.value);
       loadExperiment(expPick.value);
       loadAudience(audPick.value);
+      for (const t of commerce) t.load();
       showTask(currentTask);
     },
   };

@@ -9,6 +9,7 @@ import {
   clausesToCondition, conditionToClauses, evenWeights, experimentToForm, formToExperiment, formToRule, formToSchedule,
   patch, putGoal, putRule, roundTrip, withPrimaryGoal, ruleToForm, scheduleToForm, setClause, setListClause, zonedTime, zoneOffset,
 } from "../src/forms-model.js";
+import { commerceRoundTrip, formToMerch, formToSearch, hasMerch, merchToForm, putListing, redirectAction, searchToForm } from "../src/merch-model.js";
 import { actionsOnPage, addAction, buildAction, freshRuleId, onPage, proposePages, targets } from "../src/draft-model.js";
 
 const DIR = new URL("../../fixtures/rules/", import.meta.url);
@@ -30,6 +31,9 @@ for (const file of FIXTURES) {
     }
     for (const x of doc.experiments || []) assert.equal(JSON.stringify(formToExperiment(experimentToForm(x))), JSON.stringify(x), `experiment ${x.id}`);
     for (const [name, c] of Object.entries(doc.audiences || {})) assert.equal(JSON.stringify(clausesToCondition(conditionToClauses(c))), JSON.stringify(c), `audience ${name}`);
+  });
+  test(`${file}: the commerce forms read and write every rule back unchanged`, () => {
+    for (const rule of doc.rules || []) assert.equal(JSON.stringify(commerceRoundTrip(rule, doc.settings?.listings)), JSON.stringify(rule), `rule ${rule.id}`);
   });
   test(`${file}: an edit through a rule's form changes only what it edits`, () => {
     for (const rule of doc.rules || []) {
@@ -126,4 +130,59 @@ test("the wizard's goal part writes docs/rules.md's goals and metrics, keeping t
   assert.equal(withPrimaryGoal({ primary: "purchase" }, ""), undefined);
   const doc = putGoal({ version: 1, goals: { a: { type: "custom" } } }, "cta_click", { type: "click", select: ".hero a.cta", pages: ["/"] });
   assert.equal(JSON.stringify(doc.goals), JSON.stringify({ a: { type: "custom" }, cta_click: { type: "click", select: ".hero a.cta", pages: ["/"] } }));
+});
+
+const DEMO = JSON.parse(readFileSync(new URL("demo.json", DIR), "utf8"));
+
+test("demo.json's commerce rules load into the merchandising form and save back unchanged", () => {
+  const rule = DEMO.rules.find((r) => r.id === "shoes-merchandising");
+  const form = merchToForm(rule.actions, DEMO.settings.listings);
+  assert.equal(form.listing, "grid");
+  assert.deepEqual(form.rows.map((r) => [r.sku, r.pin, r.hide, r.badge, r.now, r.was]), [
+    ["TR-2102", 1, false, false, "", ""], ["TR-2210", null, true, false, "", ""], ["TR-1955", null, false, true, "€119.00", "€139.00"]]);
+  assert.equal(form.badgeInto, ".badge-slot");
+  assert.equal(form.priceClass, "price-sale");
+  assert.equal(JSON.stringify(formToMerch(form)), JSON.stringify(rule.actions));
+  const search = DEMO.rules.find((r) => r.id === "search-women-promote");
+  assert.deepEqual(searchToForm(search.search), { match: "any_word", terms: ["women", "womens", "damen"], not: ["kids"], original: search.search });
+  assert.ok(DEMO.rules.filter(hasMerch).length >= 3);
+});
+
+test("the merchandising form writes pin, hide, badge and price the way docs/rules.md shows, keeping the rest", () => {
+  const rule = DEMO.rules.find((r) => r.id === "shoes-merchandising");
+  const form = merchToForm(rule.actions, DEMO.settings.listings);
+  form.rows.push({ sku: "TR-2041", pin: 2, hide: false, badge: true, now: "", was: "€99.00" });
+  form.rows[1].hide = false; // TR-2210 shown again: the hide action goes
+  const out = formToMerch(form);
+  assert.deepEqual(out.map((a) => Object.keys(a).find((k) => k !== "select")), ["pin", "bury", "insert_tile", "badge", "price", "replace_label"]);
+  assert.deepEqual(out[0], { pin: { listing: "grid", products: ["TR-2102", "TR-2041"], at: 1 } });
+  assert.deepEqual(out[3].badge.products, ["TR-1955", "TR-2041"]);
+  assert.deepEqual(out[4].price.products, { "TR-1955": { now: "€119.00", was: "€139.00" }, "TR-2041": { was: "€99.00" } });
+  assert.deepEqual(out[1], rule.actions[2], "the bury the form does not edit is kept");
+  // Positions that are not one run are written as positions.
+  form.rows[3].pin = 5;
+  assert.deepEqual(formToMerch(form)[0].pin, { listing: "grid", positions: { "TR-2102": 1, "TR-2041": 5 } });
+
+  // A new rule, from nothing: each operation in the documented shape, naming the listing.
+  const fresh = merchToForm([], { grid: {} });
+  fresh.rows = [{ sku: "TR-2210", pin: 1, hide: false, badge: false, now: "€10.00", was: "" }, { sku: "TR-2041", pin: null, hide: true, badge: false, now: "", was: "" }];
+  fresh.priceClass = "price-sale";
+  assert.deepEqual(formToMerch(fresh), [
+    { pin: { listing: "grid", products: ["TR-2210"], at: 1 } },
+    { hide: { listing: "grid", products: ["TR-2041"] } },
+    { price: { listing: "grid", products: { "TR-2210": { now: "€10.00" } }, class: "price-sale" } },
+  ]);
+});
+
+test("the search-terms form writes a rule's search and a redirect, keeping what it does not show", () => {
+  const form = searchToForm({ contains: "summit", param: "query" });
+  assert.deepEqual(formToSearch(form), { contains: "summit", param: "query" }, "a single term stays a string");
+  form.match = "is";
+  form.terms = ["gift card", "gift cards"];
+  form.not = ["wrapping"];
+  assert.deepEqual(formToSearch(form), { param: "query", is: ["gift card", "gift cards"], not: ["wrapping"] });
+  assert.deepEqual(redirectAction(undefined, "/p/gift-card", 302), { redirect: { to: "/p/gift-card", status: 302 } });
+  assert.deepEqual(redirectAction({ redirect: { to: "/a" } }, "/b", 302), { redirect: { to: "/b" } });
+  const doc = putListing({ version: 1, settings: { search_param: "q" }, rules: [] }, "grid", { container: "ul.product-grid", tile: ".product-tile", key: { attribute: "data-sku" } });
+  assert.equal(JSON.stringify(doc), JSON.stringify({ version: 1, settings: { search_param: "q", listings: { grid: { container: "ul.product-grid", tile: ".product-tile", key: { attribute: "data-sku" } } } }, rules: [] }));
 });

@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startDevServer, validate, withDemoExperiments } from "../dev-server.mjs";
+import { hasMerch } from "../src/merch-model.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
@@ -659,6 +660,17 @@ for (const file of readdirSync(join(ROOT, "fixtures", "rules")).filter((f) => f.
     await page.locator("#exp-open").selectOption("hero");
     await page.locator("button[name=exp-save]").click();
     await page.locator("[data-testid=forms-status]").filter({ hasText: "experiment hero." }).waitFor();
+    const merch = doc.rules.filter((r) => r.search === undefined && hasMerch(r));
+    const searches = doc.rules.filter((r) => r.search !== undefined);
+    for (const [task, rules] of [["merch", merch], ["search", searches]]) {
+      await page.locator(`button[name=task-${task}]`).click();
+      for (const rule of rules) {
+        await page.locator(`#${task}-open`).selectOption(rule.id);
+        await page.locator(`button[name=${task}-save]`).click();
+        await page.locator("[data-testid=forms-status]").filter({ hasText: `rule ${rule.id}.` }).waitFor();
+        await page.locator("[data-testid=forms-status]").evaluate((e) => { e.textContent = ""; });
+      }
+    }
     await page.locator("button[name=task-audience]").click();
     for (const name of Object.keys(doc.audiences || {})) {
       await page.locator("#aud-open").selectOption(name);
@@ -667,6 +679,109 @@ for (const file of readdirSync(join(ROOT, "fixtures", "rules")).filter((f) => f.
       await page.locator("[data-testid=forms-status]").evaluate((e) => { e.textContent = ""; });
     }
     assert.equal(server.state.draft.document, text, "saved through every form, the draft is the same text");
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("the commerce forms: merchandise the category grid, and send a search term to a landing page", async () => {
+  const server = await startDevServer({ port: 0 });
+  const text = readFileSync(join(ROOT, "fixtures", "rules", "demo.json"), "utf8");
+  const doc = JSON.parse(text);
+  server.state.draft = { document: JSON.stringify(doc, null, 2), author: "test", time: new Date().toISOString() };
+  const { context, page, errors } = await open(server);
+  const draft = () => JSON.parse(server.state.draft.document);
+  try {
+    await signIn(page);
+    await page.locator("#nav-forms").click();
+    await page.locator("button[name=task-merch]").click();
+    // An existing commerce rule loads back into the form: one row per product.
+    await page.locator("#merch-open").selectOption("shoes-merchandising");
+    const rows = page.locator("[data-testid=merch-products] tr");
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.sku)), ["TR-2102", "TR-2210", "TR-1955"]);
+    assert.equal(await page.locator("#merch-row-0-pin").inputValue(), "1");
+    assert.ok(await page.locator("#merch-row-1-hide").isChecked());
+    assert.equal(await page.locator("#merch-row-2-was").inputValue(), "€139.00");
+    assert.equal(await page.locator("#merch-badge-into").inputValue(), ".badge-slot");
+    assert.equal(await page.locator("#merch-listing").inputValue(), "grid");
+    await shot(page, "16-task-merch");
+    // A new rule: pin one product to the top, hide another, a sale badge and a was price.
+    await page.locator("#merch-open").selectOption("");
+    await page.locator("#merch-id").fill("winter-shoes");
+    for (let i = 0; i < 2; i += 1) await page.locator("button[name=merch-add-product]").click();
+    await page.locator("#merch-row-0-sku").fill("TR-1830");
+    await page.locator("#merch-row-0-pin").fill("1");
+    await page.locator("#merch-row-0-badge").check();
+    await page.locator("#merch-row-0-was").fill("€149.00");
+    await page.locator("#merch-row-1-sku").fill("TR-2041");
+    await page.locator("#merch-row-1-hide").check();
+    // "Pin to the top" numbers the shown products 1, 2, … in the list's order.
+    await page.locator("#merch-row-0-pin").fill("");
+    await page.locator("button[name=merch-pin-top]").click();
+    assert.equal(await page.locator("#merch-row-0-pin").inputValue(), "1");
+    assert.equal(await page.locator("#merch-row-1-pin").inputValue(), "", "a hidden product is not pinned");
+    await page.locator("button[name=merch-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "Give the badge's HTML" }).waitFor();
+    await page.locator("#merch-badge-html").fill('<span class="badge">Winter</span>');
+    await page.locator("button[name=merch-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "rule winter-shoes." }).waitFor();
+    assert.deepEqual(draft().rules.at(-1), { id: "winter-shoes", pages: ["/c/*"], actions: [
+      { pin: { listing: "grid", products: ["TR-1830"], at: 1 } },
+      { hide: { listing: "grid", products: ["TR-2041"] } },
+      { badge: { listing: "grid", products: ["TR-1830"], html: '<span class="badge">Winter</span>' } },
+      { price: { listing: "grid", products: { "TR-1830": { was: "€149.00" } } } },
+    ] });
+    assert.deepEqual(draft().rules.slice(0, -1), doc.rules, "the other rules are unchanged");
+
+    // Search terms: a search rule loads back; a new one redirects.
+    await page.locator("button[name=task-search]").click();
+    await page.locator("#search-open").selectOption("search-women-promote");
+    assert.equal(await page.locator("#search-match").inputValue(), "any_word");
+    assert.equal(await page.locator("#search-not").inputValue(), "kids");
+    assert.deepEqual(await page.locator("[data-testid=search-products] tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.sku)), ["TR-2077"]);
+    await page.locator("#search-open").selectOption("");
+    await page.locator("#search-id").fill("voucher-search");
+    await page.locator("#search-match").selectOption("contains");
+    await page.locator("#search-terms").fill("voucher, gutschein");
+    await page.locator("input[name=search-mode][value=redirect]").check();
+    await page.locator("#search-redirect-to").fill("/p/gift-card");
+    await shot(page, "17-task-search");
+    await page.locator("button[name=search-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "rule voucher-search." }).waitFor();
+    assert.equal(JSON.stringify(draft().rules.at(-1)), JSON.stringify({ id: "voucher-search", pages: ["/search"], search: { contains: ["voucher", "gutschein"] }, actions: [{ redirect: { to: "/p/gift-card", status: 302 } }] }));
+    assert.deepEqual(validate(server.state.draft.document), []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await server.close();
+  }
+});
+
+test("the merchandising form defines the listing when the site has none", async () => {
+  const server = await startDevServer({ port: 0 });
+  server.state.draft = { document: JSON.stringify({ version: 1, rules: [] }, null, 2), author: "test", time: new Date().toISOString() };
+  const { context, page, errors } = await open(server);
+  try {
+    await signIn(page);
+    await page.locator("#nav-forms").click();
+    await page.locator("button[name=task-merch]").click();
+    await page.locator("[data-testid=merch-define-listing]:not([hidden])").waitFor();
+    await page.locator("#merch-id").fill("shoes-first");
+    await page.locator("button[name=merch-add-product]").click();
+    await page.locator("#merch-row-0-sku").fill("TR-2210");
+    await page.locator("#merch-row-0-pin").fill("1");
+    await page.locator("#merch-def-container").fill("ul.product-grid");
+    await page.locator("#merch-def-tile").fill(".product-tile");
+    await accessible(page, "the merchandising form defining a listing");
+    await page.locator("button[name=merch-save]").click();
+    await page.locator("[data-testid=forms-status]").filter({ hasText: "rule shoes-first." }).waitFor();
+    const saved = JSON.parse(server.state.draft.document);
+    assert.deepEqual(saved.settings, { listings: { grid: { container: "ul.product-grid", tile: ".product-tile", key: { attribute: "data-sku" } } } });
+    assert.deepEqual(saved.rules, [{ id: "shoes-first", pages: ["/c/*"], actions: [{ pin: { listing: "grid", products: ["TR-2210"], at: 1 } }] }]);
+    await page.locator("[data-testid=merch-define-listing][hidden]").waitFor({ state: "attached" });
+    assert.equal(await page.locator("#merch-listing").inputValue(), "grid");
     assert.deepEqual(errors, []);
   } finally {
     await context.close();
