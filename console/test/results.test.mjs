@@ -172,7 +172,7 @@ test("the editor's link: which experiment a position is in", () => {
   const tree = parser.parse(DEMO);
   const inside = DEMO.indexOf('"reviews-first"');
   assert.equal(experimentAt(tree, DEMO, inside), "product-reviews-first");
-  assert.equal(experimentAt(tree, DEMO, DEMO.indexOf('"badge"')), "checkout-trust-badge");
+  assert.equal(experimentAt(tree, DEMO, DEMO.indexOf('"badge"', DEMO.indexOf('"id": "checkout-trust-badge"'))), "checkout-trust-badge");
   assert.equal(experimentAt(tree, DEMO, DEMO.indexOf("black-friday-bar")), null, "a rule is no experiment");
   assert.equal(experimentAt(tree, DEMO, 0), null);
 });
