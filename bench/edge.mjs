@@ -68,6 +68,10 @@ const VARIANTS = argv.flatMap((a, i) => (a === "--variant" && argv[i + 1] ? [arg
 // --counters: also count the reads and writes crossing the JS/wasm boundary per request (a wrapper
 // around Veneer's entry module counts ReadableStreamBYOBReader.read and WritableStreamDefaultWriter.write).
 const COUNTERS = flag("--counters");
+// --no-growthbook: leave GrowthBook's edge app (slow on big pages) out of the element-only workload.
+const GROWTHBOOK = !flag("--no-growthbook");
+// --no-floor: skip the native floor (`cargo bench --bench veneer -- --floor`, which may compile first).
+const FLOOR = !flag("--no-floor");
 const COMPATIBILITY_DATE = "2026-04-20"; // as tests/edge/harness.mjs
 const BROWSER_UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -98,7 +102,7 @@ const DIAGNOSTIC_PAGE = "200KB";
 const ELEMENT_CONFIGS = [
   { id: "b", label: "JS pass-through", worker: "passthrough" },
   { id: "nE", label: "JS + native HTMLRewriter", worker: "native-elements" },
-  { id: "gE", label: "GrowthBook edge app", worker: "growthbook" },
+  ...(GROWTHBOOK ? [{ id: "gE", label: "GrowthBook edge app", worker: "growthbook" }] : []),
   { id: "vE", label: "Veneer", worker: "veneer", rules: "elements" },
   ...VARIANTS.map((v) => ({ id: `vE:${v.name}`, label: `Veneer, build ${v.name}`, worker: "veneer", rules: "elements", build: v.name })),
 ];
@@ -771,6 +775,7 @@ function sizes(dir = "veneer") {
   const gz = (b) => gzipSync(b, { level: 9 }).length;
   const custom = {};
   let code = 0;
+  let data = 0;
   let i = 8;
   const leb = () => {
     let r = 0;
@@ -790,12 +795,14 @@ function sizes(dir = "veneer") {
       const len = leb();
       custom[wasm.subarray(i, i + len).toString()] = size;
     } else if (id === 10) code = size;
+    else if (id === 11) data = size;
     i = start + size;
   }
   return {
     wasmRaw: wasm.length,
     wasmGz: gz(wasm),
     code,
+    data,
     nameSection: custom.name ?? 0,
     totalRaw: wasm.length + js.length + entry.length,
     totalGz: gz(wasm) + gz(js) + gz(entry),
@@ -1095,6 +1102,7 @@ function report(ctx) {
   L.push("| --- | ---: | ---: |");
   L.push(`| build/index_bg.wasm | ${fmtInt(size.wasmRaw)} B (${(size.wasmRaw / 1024).toFixed(0)} KiB) | ${fmtInt(size.wasmGz)} B (${(size.wasmGz / 1024).toFixed(0)} KiB) |`);
   L.push(`| of which code section | ${fmtInt(size.code)} B | |`);
+  L.push(`| of which data section (string constants, tables: encoding_rs's legacy charsets among them) | ${fmtInt(size.data)} B | |`);
   L.push(`| of which \`name\` custom section (function names, not needed to run) | ${fmtInt(size.nameSection)} B | |`);
   L.push(`| whole upload: wasm + build/index.js + edge/entry.mjs | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
   L.push("");
@@ -1231,8 +1239,9 @@ async function verifyElements(workers, origin, listings) {
       if (id !== "vE" && !got[id].body.equals(got.vE.body)) throw new Error(`(${id}) and (vE) differ on the ${page.name} listing`);
     }
     const byteIdentical = got.vE.body.equals(got.nE.body);
-    const doms = Object.fromEntries(["vE", "nE", "gE"].map((id) => [id, normalizedDom(got[id].body.toString("utf8"))]));
-    for (const id of ["nE", "gE"]) {
+    const peers = GROWTHBOOK ? ["nE", "gE"] : ["nE"];
+    const doms = Object.fromEntries(["vE", ...peers].map((id) => [id, normalizedDom(got[id].body.toString("utf8"))]));
+    for (const id of peers) {
       if (doms[id] !== doms.vE) throw new Error(`(${id}) and (vE) make different edits on the ${page.name} listing ${firstDifference(doms.vE, doms[id])}`);
     }
     if (doms.vE === normalizedDom(o)) throw new Error(`(vE) did not change the ${page.name} listing`);
@@ -1241,7 +1250,8 @@ async function verifyElements(workers, origin, listings) {
     notes.push(
       `${page.name} listing: origin ${fmtInt(page.body.length)} B → Veneer ${fmtInt(got.vE.body.length)} B; all ${expectedElementEdits().length} edit checks pass on Veneer` +
         `${veneers.length > 1 ? " and every build of it (byte-identical)" : ""}; Veneer and the native-HTMLRewriter worker ${byteIdentical ? "byte-identical" : "the same DOM"}; ` +
-        `GrowthBook's output (re-serialized by node-html-parser) the same DOM once parsed and whitespace collapsed; (b) byte-identical to the origin`,
+        (GROWTHBOOK ? "GrowthBook's output (re-serialized by node-html-parser) the same DOM once parsed and whitespace collapsed; " : "") +
+        "(b) byte-identical to the origin",
     );
   }
   return notes;
@@ -1269,8 +1279,36 @@ async function elementCounters(origin, listings) {
   return rows;
 }
 
+/**
+ * The native floor on the same pages, in this run: a hand-written lol_html program making the 20
+ * edits, and Veneer's own path compiled natively (benches/veneer.rs `--floor`); [] without cargo.
+ */
+function nativeFloor(listings) {
+  if (!FLOOR) return [];
+  const dir = join(TMP, "floor");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "edits.json"), JSON.stringify(EDITS));
+  writeFileSync(join(dir, "rules-elements.json"), JSON.stringify(elementsRules()));
+  writeFileSync(join(dir, "pages.json"), JSON.stringify(listings.map((p) => [p.name, `${p.name}.html`, p.path])));
+  for (const p of listings) writeFileSync(join(dir, `${p.name}.html`), p.body);
+  log("element-only workload: the native floor (cargo bench --bench veneer -- --floor)");
+  try {
+    const out = execFileSync("cargo", ["bench", "--quiet", "--bench", "veneer", "--", "--floor", dir], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 1 << 24,
+    }).toString();
+    return out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  } catch (e) {
+    log(`no native floor: ${String(e.stderr ?? e.message).slice(0, 500)}`);
+    return [];
+  }
+}
+
 /** Starts, checks, warms and measures the element-only workload; interleaved rounds. */
 async function elementsWorkload(origin, listings, sharedWorkers = {}) {
+  const floor = nativeFloor(listings);
+  for (const f of floor) log(`  native floor ${f.page}: hand-written lol_html ${fmt(f.handMs, 3)} ms, Veneer natively ${fmt(f.veneerMs, 3)} ms`);
   const workers = {};
   for (const c of ELEMENT_CONFIGS) {
     if (sharedWorkers[c.id]) {
@@ -1325,11 +1363,11 @@ async function elementsWorkload(origin, listings, sharedWorkers = {}) {
   for (const [id, w] of Object.entries(workers)) {
     if (!sharedWorkers[id]) await stopChild(w.child);
   }
-  return { results, notes, counters, profiles };
+  return { results, notes, counters, profiles, floor };
 }
 
 /** The element-only workload's section of the report; returns its budgets too. */
-function elementsReport({ results, notes, counters, profiles }, listings) {
+function elementsReport({ results, notes, counters, profiles, floor }, listings) {
   const L = [];
   const budgets = [];
   const agg = (id, page) => median(results.filter((r) => r.config === id && r.page === page.name).map((r) => r.cpuMsPerReq));
@@ -1355,7 +1393,7 @@ function elementsReport({ results, notes, counters, profiles }, listings) {
     }
   }
   const mid = listings.find((p) => p.name === "170KB");
-  if (mid) {
+  if (mid && GROWTHBOOK) {
     for (const v of veneers) {
       const r = paired("gE", v.id, mid);
       budgets.push({
@@ -1391,6 +1429,28 @@ function elementsReport({ results, notes, counters, profiles }, listings) {
   L.push("GrowthBook's edge app against Veneer, CPU per request (paired per round): " +
     listings.map((p) => `${p.name} ${rt(paired("gE", "vE", p))}`).join(", ") + ".");
   L.push("");
+  if (floor.length) {
+    L.push(
+      "The floor, measured in this run on the same pages (`cargo bench --bench veneer -- --floor`, native code of this " +
+        "build's release profile, whole page in memory, 64 KiB chunks, no runtime around it): a hand-written lol_html program " +
+        "making the 20 edits, and Veneer's own path (decide + StreamRewriter) compiled natively. *Rewriting in workerd* is " +
+        "the worker's CPU per request minus the pass-through worker's (the fetch and streaming every worker pays).",
+    );
+    L.push("");
+    L.push(`| page | native lol_html, hand-written, ms | Veneer natively, ms | rewriting in workerd: native HTMLRewriter, ms | ${veneers.map((v) => `rewriting in workerd: ${v.label}, ms`).join(" | ")} | ${veneers.map((v) => `${v.label} (wasm) / Veneer natively`).join(" | ")} |`);
+    L.push(`| --- |${" ---: |".repeat(4 + 2 * veneers.length - 1)}`);
+    for (const page of listings) {
+      const f = floor.find((x) => x.page === page.name);
+      if (!f) continue;
+      const b = agg("b", page);
+      L.push(
+        `| ${page.name} | ${fmt(f.handMs, 3)} | ${fmt(f.veneerMs, 3)} | ${fmt(agg("nE", page) - b, 3)} | ` +
+          veneers.map((v) => fmt(agg(v.id, page) - b, 3)).join(" | ") + " | " +
+          veneers.map((v) => `${fmt((agg(v.id, page) - b) / f.veneerMs)}×`).join(" | ") + " |",
+      );
+    }
+    L.push("");
+  }
   L.push("Checked before timing (the run stops otherwise):");
   L.push("");
   for (const n of notes) L.push(`- ${n}`);
