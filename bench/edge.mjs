@@ -798,9 +798,24 @@ function sizes(dir = "veneer") {
     else if (id === 11) data = size;
     i = start + size;
   }
+  const withoutNames = [wasm.subarray(0, 8)];
+  for (let j = 8; j < wasm.length; ) {
+    const start = j;
+    i = j + 1;
+    const size = leb();
+    const end = i + size;
+    let isName = false;
+    if (wasm[start] === 0) {
+      const len = leb();
+      isName = wasm.subarray(i, i + len).toString() === "name";
+    }
+    if (!isName) withoutNames.push(wasm.subarray(start, end));
+    j = end;
+  }
   return {
     wasmRaw: wasm.length,
     wasmGz: gz(wasm),
+    wasmGzNoNames: gz(Buffer.concat(withoutNames)),
     code,
     data,
     nameSection: custom.name ?? 0,
@@ -880,12 +895,17 @@ function report(ctx) {
   L.push("make wasm                     # once, if build/index_bg.wasm is missing (the benchmark never builds)");
   L.push("node bench/edge.mjs           # full run, about 10 minutes; rewrites docs/benchmarks.md");
   L.push("node bench/edge.mjs --quick   # about 2 minutes: 1 round of short cells; prints the report, writes nothing");
+  L.push("node bench/edge.mjs --elements --variant other=DIR   # the element-only workload alone, build/ beside the build in DIR");
   L.push("```");
   L.push("");
   L.push(
     "It needs `wrk` (`apt-get install -y wrk`), Node.js 20+ and the npm packages that `make test` installs (`workerd`). " +
       "It is not part of `make test`. Options: `--rounds N`, `--duration S`, `--out FILE` (`-`: none), `--no-profile`, " +
-      "`--keep` (keep the temp dir with the generated workerd configs).",
+      "`--keep` (keep the temp dir with the generated workerd configs), `--elements` (only the element-only workload; prints, " +
+      "writes nothing unless `--out`), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
+      "`index_bg.wasm`, measured beside build/ in the element-only workload), `--counters` (count the stream reads and writes " +
+      "crossing the JS/wasm boundary), `--no-growthbook`, `--no-floor`. The CPU profiles need the wasm's function names: " +
+      "`make wasm KEEP_NAMES=1`. How the build settings were chosen, lever by lever: [performance.md](performance.md).",
   );
   L.push("");
   L.push("## This run");
@@ -1105,6 +1125,7 @@ function report(ctx) {
   L.push(`| of which data section (string constants, tables: encoding_rs's legacy charsets among them) | ${fmtInt(size.data)} B | |`);
   L.push(`| of which \`name\` custom section (function names, not needed to run) | ${fmtInt(size.nameSection)} B | |`);
   L.push(`| whole upload: wasm + build/index.js + edge/entry.mjs | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
+  L.push(`| build/index_bg.wasm without the name section (what \`make wasm\` ships) | | ${fmtInt(size.wasmGzNoNames)} B |`);
   L.push("");
   L.push("## Pages, rules and checks");
   L.push("");
@@ -1351,6 +1372,13 @@ async function elementsWorkload(origin, listings, sharedWorkers = {}) {
     }
   }
   const counters = COUNTERS ? await elementCounters(origin, listings) : [];
+  log("element-only workload: cold starts");
+  const cold = [];
+  for (let i = 0; i < COLD_REPEATS * ROUNDS; i++) {
+    for (const c of [byId.b, ...ELEMENT_CONFIGS.filter((c) => c.worker === "veneer")]) {
+      cold.push({ config: c.id, ...(await coldStart(c, origin.url, listings[0].path)) });
+    }
+  }
   const profiles = [];
   if (PROFILE) {
     for (const id of ELEMENT_CONFIGS.filter((c) => c.worker === "veneer").map((c) => c.id)) {
@@ -1363,11 +1391,11 @@ async function elementsWorkload(origin, listings, sharedWorkers = {}) {
   for (const [id, w] of Object.entries(workers)) {
     if (!sharedWorkers[id]) await stopChild(w.child);
   }
-  return { results, notes, counters, profiles, floor };
+  return { results, notes, counters, profiles, floor, cold };
 }
 
 /** The element-only workload's section of the report; returns its budgets too. */
-function elementsReport({ results, notes, counters, profiles, floor }, listings) {
+function elementsReport({ results, notes, counters, profiles, floor, cold }, listings) {
   const L = [];
   const budgets = [];
   const agg = (id, page) => median(results.filter((r) => r.config === id && r.page === page.name).map((r) => r.cpuMsPerReq));
@@ -1485,6 +1513,23 @@ function elementsReport({ results, notes, counters, profiles, floor }, listings)
       L.push("");
     }
   }
+  L.push(
+    "Cold start to the first complete response (17KB listing; a fresh workerd process each time, as in *Cold start*), " +
+      "and the size of each build:",
+  );
+  L.push("");
+  L.push("| configuration | cold start ms (median) | min | max | × (b) | wasm raw | wasm gzip -9 | wasm gzip -9 without the name section |");
+  L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const coldOf = (id) => cold.filter((x) => x.config === id).map((x) => x.firstResponseMs);
+  for (const c of [byId.b, ...veneers]) {
+    const xs = coldOf(c.id);
+    const sz = c.worker === "veneer" ? sizes(c.build ? `veneer-${c.build}` : "veneer") : null;
+    L.push(
+      `| ${c.label} | ${fmt(median(xs), 0)} | ${fmt(Math.min(...xs), 0)} | ${fmt(Math.max(...xs), 0)} | ${c.id === "b" ? "" : fmt(median(xs) / median(coldOf("b")))} | ` +
+        `${sz ? fmtInt(sz.wasmRaw) + " B" : ""} | ${sz ? fmtInt(sz.wasmGz) + " B" : ""} | ${sz ? fmtInt(sz.wasmGzNoNames) + " B" : ""} |`,
+    );
+  }
+  L.push("");
   L.push("Every element-only cell:");
   L.push("");
   L.push("| round | page | config | s | requests | req/s | CPU/req ms | errors |");
@@ -1638,28 +1683,12 @@ async function main() {
 /** `--elements`: the element-only workload alone, with cold starts and sizes of every Veneer build. */
 async function elementsOnly(origin, listings, started) {
   const elements = await elementsWorkload(origin, listings);
-  const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer");
-  const cold = [];
-  for (let i = 0; i < COLD_REPEATS * ROUNDS; i++) {
-    for (const c of [byId.b, ...veneers]) cold.push({ config: c.id, ...(await coldStart(c, origin.url, listings[0].path)) });
-  }
   await stopChild(origin.child);
   const { markdown, budgets } = elementsReport(elements, listings);
   const L = [`# Element-only workload, \`node bench/edge.mjs ${argv.join(" ")}\``, "", `${started.toISOString().slice(0, 16)} UTC, git ${machineInfo().git}`, ""];
   L.push("| budget | result | numbers (medians) |", "| --- | --- | --- |");
   for (const b of budgets) L.push(`| ${b.name} | **${b.pass ? "PASS" : "MISS"}** | ${b.detail} |`);
-  L.push("", markdown, "Cold start to the first complete response (17KB listing), and the size of each build:", "");
-  L.push("| configuration | cold start ms (median) | min | max | × (b) | wasm raw | wasm gzip -9 |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-  const coldOf = (id) => cold.filter((x) => x.config === id).map((x) => x.firstResponseMs);
-  for (const c of [byId.b, ...veneers]) {
-    const xs = coldOf(c.id);
-    const sz = c.worker === "veneer" ? sizes(c.build ? `veneer-${c.build}` : "veneer") : null;
-    L.push(
-      `| ${c.label} | ${fmt(median(xs), 0)} | ${fmt(Math.min(...xs), 0)} | ${fmt(Math.max(...xs), 0)} | ${c.id === "b" ? "" : fmt(median(xs) / median(coldOf("b")))} | ` +
-        `${sz ? fmtInt(sz.wasmRaw) + " B" : ""} | ${sz ? fmtInt(sz.wasmGz) + " B" : ""} |`,
-    );
-  }
-  L.push("");
+  L.push("", markdown);
   const md = L.join("\n");
   console.log(md);
   const out = option("--out", "-");
