@@ -105,6 +105,11 @@ const ELEMENT_CONFIGS = [
   ...(GROWTHBOOK ? [{ id: "gE", label: "GrowthBook edge app", worker: "growthbook" }] : []),
   { id: "vE", label: "Veneer", worker: "veneer", rules: "elements" },
   ...VARIANTS.map((v) => ({ id: `vE:${v.name}`, label: `Veneer, build ${v.name}`, worker: "veneer", rules: "elements", build: v.name })),
+  // --no-rules: each build also without rules (its cost over the pass-through worker).
+  ...(flag("--no-rules")
+    ? [{ id: "v0", label: "Veneer, no rules", worker: "veneer", rules: "empty" },
+       ...VARIANTS.map((v) => ({ id: `v0:${v.name}`, label: `Veneer, build ${v.name}, no rules`, worker: "veneer", rules: "empty", build: v.name }))]
+    : []),
 ];
 const ELEMENT_CONNECTIONS = { "17KB": 8, "170KB": 8, "1.8MB": 1 };
 const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS].map((c) => [c.id, c]));
@@ -1250,7 +1255,10 @@ async function verifyElements(workers, origin, listings) {
     }
     if (!got.b.body.equals(page.body)) throw new Error(`(b) changed the ${page.name} listing`);
     const o = page.body.toString("utf8");
-    const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer").map((c) => c.id);
+    for (const c of ELEMENT_CONFIGS.filter((c) => c.rules === "empty")) {
+      if (!got[c.id].body.equals(page.body)) throw new Error(`(${c.id}) changed the ${page.name} listing without rules`);
+    }
+    const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer" && c.rules === "elements").map((c) => c.id);
     for (const id of veneers) {
       const v = got[id].body.toString("utf8");
       for (const [what, needle, n] of expectedElementEdits()) {
@@ -1411,7 +1419,7 @@ function elementsReport({ results, notes, counters, profiles, floor, cold }, lis
   const rt = (r) => (r.n > 1 ? `${fmt(r.median)}× (${fmt(r.min)}–${fmt(r.max)})` : `${fmt(r.median)}×`);
   const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer");
   for (const page of listings) {
-    for (const v of veneers) {
+    for (const v of veneers.filter((c) => c.rules === "elements")) {
       const r = paired(v.id, "nE", page);
       budgets.push({
         name: `element-only CPU/request ${v.label} ≤ 1.5 × native HTMLRewriter worker, ${page.name} listing`,
@@ -1422,7 +1430,7 @@ function elementsReport({ results, notes, counters, profiles, floor, cold }, lis
   }
   const mid = listings.find((p) => p.name === "170KB");
   if (mid && GROWTHBOOK) {
-    for (const v of veneers) {
+    for (const v of veneers.filter((c) => c.rules === "elements")) {
       const r = paired("gE", v.id, mid);
       budgets.push({
         name: `element-only CPU/request GrowthBook edge app ≥ 5 × ${v.label}, 170KB listing`,
