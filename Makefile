@@ -19,9 +19,12 @@ export ESBUILD_BIN := $(BIN)/esbuild
 tools:
 	@scripts/install-tools.sh
 
-# The worker's wasm build (build/worker/shim.mjs + build/index_bg.wasm).
+# The worker's wasm build (build/worker/shim.mjs + build/index_bg.wasm), without the wasm's
+# function names (57 KB gzipped; KEEP_NAMES=1 keeps them, for the CPU profiles of bench/edge.mjs).
+KEEP_NAMES ?=
 wasm: tools
 	worker-build --release
+	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs build/index_bg.wasm)
 
 # The console's web UI (console/dist/__veneer/), bundled with esbuild; under a second.
 console: tools

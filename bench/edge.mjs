@@ -30,7 +30,8 @@ import { tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { buildPages, MEMORY_PAGE, ROOT, CORPUS_DIR } from "./pages.mjs";
+import { buildListings, buildPages, MEMORY_PAGE, ROOT, CORPUS_DIR } from "./pages.mjs";
+import { EDITS, elementsRules, expectedElementEdits, growthbookPayload } from "./elements.mjs";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -56,6 +57,21 @@ const PROFILE = !flag("--no-profile");
 const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const CONSOLE = flag("--console");
+// --elements: only the element-only workload (for comparing builds); --variant NAME=DIR (repeatable):
+// another Veneer build (DIR holds index.js and index_bg.wasm) measured beside build/ in that workload.
+const ELEMENTS_ONLY = flag("--elements");
+const VARIANTS = argv.flatMap((a, i) => (a === "--variant" && argv[i + 1] ? [argv[i + 1]] : [])).map((v) => {
+  const eq = v.indexOf("=");
+  if (eq < 1) throw new Error(`--variant wants NAME=DIR, got ${v}`);
+  return { name: v.slice(0, eq), dir: resolve(v.slice(eq + 1)) };
+});
+// --counters: also count the reads and writes crossing the JS/wasm boundary per request (a wrapper
+// around Veneer's entry module counts ReadableStreamBYOBReader.read and WritableStreamDefaultWriter.write).
+const COUNTERS = flag("--counters");
+// --no-growthbook: leave GrowthBook's edge app (slow on big pages) out of the element-only workload.
+const GROWTHBOOK = !flag("--no-growthbook");
+// --no-floor: skip the native floor (`cargo bench --bench veneer -- --floor`, which may compile first).
+const FLOOR = !flag("--no-floor");
 const COMPATIBILITY_DATE = "2026-04-20"; // as tests/edge/harness.mjs
 const BROWSER_UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -82,7 +98,21 @@ const DIAGNOSTICS = [
   { id: "eNT", label: "native HTMLRewriter, same edits minus replace_text", worker: "native-rewriter", variant: "no-text" },
 ];
 const DIAGNOSTIC_PAGE = "200KB";
-const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS].map((c) => [c.id, c]));
+// The element-only workload (bench/elements.mjs) on the listing pages; (b) is the same worker as above.
+const ELEMENT_CONFIGS = [
+  { id: "b", label: "JS pass-through", worker: "passthrough" },
+  { id: "nE", label: "JS + native HTMLRewriter", worker: "native-elements" },
+  ...(GROWTHBOOK ? [{ id: "gE", label: "GrowthBook edge app", worker: "growthbook" }] : []),
+  { id: "vE", label: "Veneer", worker: "veneer", rules: "elements" },
+  ...VARIANTS.map((v) => ({ id: `vE:${v.name}`, label: `Veneer, build ${v.name}`, worker: "veneer", rules: "elements", build: v.name })),
+  // --no-rules: each build also without rules (its cost over the pass-through worker).
+  ...(flag("--no-rules")
+    ? [{ id: "v0", label: "Veneer, no rules", worker: "veneer", rules: "empty" },
+       ...VARIANTS.map((v) => ({ id: `v0:${v.name}`, label: `Veneer, build ${v.name}, no rules`, worker: "veneer", rules: "empty", build: v.name }))]
+    : []),
+];
+const ELEMENT_CONNECTIONS = { "17KB": 8, "170KB": 8, "1.8MB": 1 };
+const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS].map((c) => [c.id, c]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
@@ -232,9 +262,24 @@ function snapshot() {
   copyFileSync(join(ROOT, "edge/entry.mjs"), join(TMP, "veneer/edge/entry.mjs"));
   copyFileSync(join(ROOT, "build/index.js"), join(TMP, "veneer/build/index.js"));
   copyFileSync(join(ROOT, "build/index_bg.wasm"), join(TMP, "veneer/build/index_bg.wasm"));
-  for (const w of ["passthrough", "native-rewriter", "kv"]) {
+  for (const w of ["passthrough", "native-rewriter", "native-elements", "kv"]) {
     copyFileSync(join(ROOT, `bench/workers/${w}.mjs`), join(TMP, `workers/${w}.mjs`));
   }
+  for (const v of VARIANTS) {
+    mkdirSync(join(TMP, `veneer-${v.name}/build`), { recursive: true });
+    for (const f of ["index.js", "index_bg.wasm"]) copyFileSync(join(v.dir, f), join(TMP, `veneer-${v.name}/build/${f}`));
+  }
+  // GrowthBook's edge app and its dependencies, bundled into one module.
+  execFileSync(join(ROOT, "node_modules/.bin/esbuild"), [
+    join(ROOT, "bench/workers/growthbook.mjs"), "--bundle", "--format=esm", "--platform=browser", "--log-level=warning",
+    // As wrangler builds it.
+    '--define:process.env.NODE_ENV="production"',
+    `--outfile=${join(TMP, "workers/growthbook.mjs")}`,
+  ]);
+  writeFileSync(join(TMP, "rules-elements.json"), JSON.stringify(elementsRules()));
+  writeFileSync(join(TMP, "edits.json"), JSON.stringify(EDITS));
+  writeFileSync(join(TMP, "growthbook-payload.json"), JSON.stringify(growthbookPayload()));
+  writeFileSync(join(TMP, "veneer/edge/counting.mjs"), COUNTING_ENTRY);
   const rules = JSON.parse(readFileSync(join(ROOT, "bench/rules.json"), "utf8"));
   const isText = (rule) => rule.actions.some((a) => "replace_text" in a);
   writeFileSync(join(TMP, "rules-empty.json"), '{"rules": []}');
@@ -251,11 +296,13 @@ function capnp(config, port, originUrl) {
   let main;
   let extra = "";
   if (config.worker === "veneer") {
+    const build = config.build ? `veneer-${config.build}` : "veneer";
+    const counting = config.counting ? '(name = "edge/counting.mjs", esModule = embed "veneer/edge/counting.mjs"),' : "";
     main = `(
-      modules = [
+      modules = [${counting}
         (name = "edge/entry.mjs", esModule = embed "veneer/edge/entry.mjs"),
-        (name = "build/index.js", esModule = embed "veneer/build/index.js"),
-        (name = "build/index_bg.wasm", wasm = embed "veneer/build/index_bg.wasm"),
+        (name = "build/index.js", esModule = embed "${build}/build/index.js"),
+        (name = "build/index_bg.wasm", wasm = embed "${build}/build/index_bg.wasm"),
       ],
       compatibilityDate = "${COMPATIBILITY_DATE}",
       bindings = [${origin}, (name = "RULES", kvNamespace = "kv")${CONSOLE ? ', (name = "VENEER_ADMIN_TOKEN", text = "bench")' : ""}],
@@ -266,12 +313,26 @@ function capnp(config, port, originUrl) {
       compatibilityDate = "${COMPATIBILITY_DATE}",
       bindings = [(name = "DOC", text = embed "rules-${config.rules}.json")],
     )),`;
+  } else if (config.worker === "growthbook") {
+    main = `(
+      modules = [(name = "worker.mjs", esModule = embed "workers/growthbook.mjs")],
+      compatibilityDate = "${COMPATIBILITY_DATE}",
+      bindings = [(name = "PROXY_TARGET", text = "${originUrl}"), (name = "KV_GB_PAYLOAD", kvNamespace = "kv"),
+        (name = "GROWTHBOOK_CLIENT_KEY", text = "sdk-veneer-bench"), (name = "DISABLE_INJECTIONS", text = "true")],
+    )`;
+    extra = `
+    (name = "kv", worker = (
+      modules = [(name = "kv.mjs", esModule = embed "workers/kv.mjs")],
+      compatibilityDate = "${COMPATIBILITY_DATE}",
+      bindings = [(name = "DOC", text = embed "growthbook-payload.json")],
+    )),`;
   } else {
     const variant = config.variant ? `, (name = "VARIANT", text = "${config.variant}")` : "";
+    const edits = config.worker === "native-elements" ? ', (name = "EDITS", text = embed "edits.json")' : "";
     main = `(
       modules = [(name = "worker.mjs", esModule = embed "workers/${config.worker}.mjs")],
       compatibilityDate = "${COMPATIBILITY_DATE}",
-      bindings = [${origin}${variant}],
+      bindings = [${origin}${variant}${edits}],
     )`;
   }
   return `using Workerd = import "/workerd/workerd.capnp";
@@ -436,21 +497,21 @@ function wrk(url, seconds, connections) {
 /** CPU seconds per request of each worker and page, from the first warm-up: sizes the cells. */
 const estimates = new Map();
 
-function cellSeconds(id, page) {
+function cellSeconds(id, page, connections = CONNECTIONS) {
   const est = estimates.get(`${id} ${page.name}`);
   if (!est) return DURATION;
-  const want = Math.ceil(REQUESTS_PER_CONNECTION * CONNECTIONS[page.name] * est * 1.25);
+  const want = Math.ceil(REQUESTS_PER_CONNECTION * connections[page.name] * est * 1.25);
   return Math.min(MAX_CELL, Math.max(DURATION, want));
 }
 
 /** A measured cell: warm-up, quiet, then wrk with CPU of worker, origin and machine read around it. */
-async function measure(target, origin, page) {
-  const conns = CONNECTIONS[page.name];
+async function measure(target, origin, page, connections = CONNECTIONS) {
+  const conns = connections[page.name];
   const url = target.url + page.path;
   const est = estimates.get(`${target.id} ${page.name}`) ?? 0;
   if (est < 0.5) await wrk(url, WARMUP, conns);
   if (target.pid) await waitIdle(target.pid);
-  const seconds = cellSeconds(target.id, page);
+  const seconds = cellSeconds(target.id, page, connections);
   const t0 = performance.now();
   const cpu0 = target.pid ? cpuSeconds(target.pid) : 0;
   const origin0 = cpuSeconds(origin.pid);
@@ -479,7 +540,7 @@ async function measure(target, origin, page) {
 // ---------------------------------------------------------------------------------------------
 // CPU profile through workerd's inspector (V8's sampling profiler)
 
-async function profileWorker(config, origin, page, seconds) {
+async function profileWorker(config, origin, page, seconds, connections = CONNECTIONS) {
   const require = createRequire(join(ROOT, "package.json"));
   let WebSocket;
   try {
@@ -490,7 +551,7 @@ async function profileWorker(config, origin, page, seconds) {
   const inspectorPort = await freePort();
   const w = await startWorkerd(config, origin.url, [`--inspector-addr=127.0.0.1:${inspectorPort}`]);
   await waitListening(w);
-  const conns = CONNECTIONS[page.name];
+  const conns = connections[page.name];
   await wrk(w.url + page.path, FIRST_WARMUP, conns);
   await waitIdle(w.pid);
   const list = await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json();
@@ -712,13 +773,14 @@ function machineInfo() {
 }
 
 /** Sizes of the wasm (and of its custom sections) and of the whole upload. */
-function sizes() {
-  const wasm = readFileSync(join(TMP, "veneer/build/index_bg.wasm"));
-  const js = readFileSync(join(TMP, "veneer/build/index.js"));
+function sizes(dir = "veneer") {
+  const wasm = readFileSync(join(TMP, `${dir}/build/index_bg.wasm`));
+  const js = readFileSync(join(TMP, `${dir}/build/index.js`));
   const entry = readFileSync(join(TMP, "veneer/edge/entry.mjs"));
   const gz = (b) => gzipSync(b, { level: 9 }).length;
   const custom = {};
   let code = 0;
+  let data = 0;
   let i = 8;
   const leb = () => {
     let r = 0;
@@ -738,12 +800,29 @@ function sizes() {
       const len = leb();
       custom[wasm.subarray(i, i + len).toString()] = size;
     } else if (id === 10) code = size;
+    else if (id === 11) data = size;
     i = start + size;
+  }
+  const withoutNames = [wasm.subarray(0, 8)];
+  for (let j = 8; j < wasm.length; ) {
+    const start = j;
+    i = j + 1;
+    const size = leb();
+    const end = i + size;
+    let isName = false;
+    if (wasm[start] === 0) {
+      const len = leb();
+      isName = wasm.subarray(i, i + len).toString() === "name";
+    }
+    if (!isName) withoutNames.push(wasm.subarray(start, end));
+    j = end;
   }
   return {
     wasmRaw: wasm.length,
     wasmGz: gz(wasm),
+    wasmGzNoNames: gz(Buffer.concat(withoutNames)),
     code,
+    data,
     nameSection: custom.name ?? 0,
     totalRaw: wasm.length + js.length + entry.length,
     totalGz: gz(wasm) + gz(js) + gz(entry),
@@ -751,7 +830,7 @@ function sizes() {
 }
 
 function report(ctx) {
-  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished } = ctx;
+  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished, elements } = ctx;
   const pageNamed = (name) => pages.find((p) => p.name === name);
   const cell = (id, page) => results.filter((r) => r.config === id && r.page === page.name);
   const agg = (id, page, key) => median(cell(id, page).map((r) => r[key]));
@@ -821,12 +900,17 @@ function report(ctx) {
   L.push("make wasm                     # once, if build/index_bg.wasm is missing (the benchmark never builds)");
   L.push("node bench/edge.mjs           # full run, about 10 minutes; rewrites docs/benchmarks.md");
   L.push("node bench/edge.mjs --quick   # about 2 minutes: 1 round of short cells; prints the report, writes nothing");
+  L.push("node bench/edge.mjs --elements --variant other=DIR   # the element-only workload alone, build/ beside the build in DIR");
   L.push("```");
   L.push("");
   L.push(
     "It needs `wrk` (`apt-get install -y wrk`), Node.js 20+ and the npm packages that `make test` installs (`workerd`). " +
       "It is not part of `make test`. Options: `--rounds N`, `--duration S`, `--out FILE` (`-`: none), `--no-profile`, " +
-      "`--keep` (keep the temp dir with the generated workerd configs).",
+      "`--keep` (keep the temp dir with the generated workerd configs), `--elements` (only the element-only workload; prints, " +
+      "writes nothing unless `--out`), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
+      "`index_bg.wasm`, measured beside build/ in the element-only workload), `--counters` (count the stream reads and writes " +
+      "crossing the JS/wasm boundary), `--no-growthbook`, `--no-floor`. The CPU profiles need the wasm's function names: " +
+      "`make wasm KEEP_NAMES=1`. How the build settings were chosen, lever by lever: [performance.md](performance.md).",
   );
   L.push("");
   L.push("## This run");
@@ -846,6 +930,7 @@ function report(ctx) {
   L.push(`| rounds | ${ROUNDS}; in each, the pages in turn and, per page, the five configurations one after the other, starting one later each round |`);
   L.push(`| Node.js | ${info.node} (origin and driver) |`);
   L.push("");
+  if (elements) budgets.push(...elements.budgets);
   L.push("## Budgets");
   L.push("");
   L.push("| budget | result | numbers (medians) |");
@@ -902,6 +987,8 @@ function report(ctx) {
     );
   }
   L.push("");
+
+  if (elements) L.push(elements.markdown);
 
   // Where the CPU goes
   const dp = pageNamed(DIAGNOSTIC_PAGE);
@@ -1040,8 +1127,10 @@ function report(ctx) {
   L.push("| --- | ---: | ---: |");
   L.push(`| build/index_bg.wasm | ${fmtInt(size.wasmRaw)} B (${(size.wasmRaw / 1024).toFixed(0)} KiB) | ${fmtInt(size.wasmGz)} B (${(size.wasmGz / 1024).toFixed(0)} KiB) |`);
   L.push(`| of which code section | ${fmtInt(size.code)} B | |`);
+  L.push(`| of which data section (string constants, tables: encoding_rs's legacy charsets among them) | ${fmtInt(size.data)} B | |`);
   L.push(`| of which \`name\` custom section (function names, not needed to run) | ${fmtInt(size.nameSection)} B | |`);
   L.push(`| whole upload: wasm + build/index.js + edge/entry.mjs | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
+  L.push(`| build/index_bg.wasm without the name section (what \`make wasm\` ships) | | ${fmtInt(size.wasmGzNoNames)} B |`);
   L.push("");
   L.push("## Pages, rules and checks");
   L.push("");
@@ -1114,6 +1203,351 @@ function report(ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The element-only workload: 20 element edits on product listings (bench/elements.mjs), Veneer
+// beside the native-HTMLRewriter worker and GrowthBook's edge app
+
+/** Veneer's entry module wrapped to count the stream calls crossing the JS/wasm boundary. */
+const COUNTING_ENTRY = `import Entry from "./entry.mjs";
+export { VeneerPublisher } from "./entry.mjs";
+const counts = { requests: 0, reads: 0, readBytes: 0, writes: 0, writeBytes: 0 };
+for (const R of [globalThis.ReadableStreamBYOBReader, globalThis.ReadableStreamDefaultReader]) {
+  if (!R) continue;
+  const read = R.prototype.read;
+  R.prototype.read = function (...args) {
+    counts.reads++;
+    return read.apply(this, args).then((r) => {
+      if (r && r.value && r.value.byteLength) counts.readBytes += r.value.byteLength;
+      return r;
+    });
+  };
+}
+const write = WritableStreamDefaultWriter.prototype.write;
+WritableStreamDefaultWriter.prototype.write = function (chunk) {
+  counts.writes++;
+  counts.writeBytes += (chunk && chunk.byteLength) || 0;
+  return write.call(this, chunk);
+};
+export default class extends Entry {
+  async fetch(request) {
+    if (new URL(request.url).pathname === "/__bench/counters") return Response.json(counts);
+    counts.requests++;
+    return super.fetch(request);
+  }
+}
+`;
+
+let htmlParser;
+/** A document as a parser sees it (node-html-parser, GrowthBook's own), whitespace collapsed. */
+function normalizedDom(html) {
+  htmlParser ??= createRequire(join(ROOT, "package.json"))("node-html-parser");
+  return htmlParser.parse(html).toString().replace(/\s+/g, " ").trim();
+}
+
+/** Checks every element-workload worker on every listing page; the run stops on a mismatch. */
+async function verifyElements(workers, origin, listings) {
+  const notes = [];
+  for (const page of listings) {
+    const got = { a: await wireGet(origin.url + page.path) };
+    if (!got.a.body.equals(page.body)) throw new Error(`origin serves a different ${page.name} page`);
+    for (const c of ELEMENT_CONFIGS) {
+      got[c.id] = await wireGet(workers[c.id].url + page.path);
+      if (got[c.id].status !== 200) throw new Error(`(${c.id}) answered ${got[c.id].status} for the ${page.name} listing: ${got[c.id].body.toString().slice(0, 300)}\n${workers[c.id].logs.join("\n")}`);
+    }
+    if (!got.b.body.equals(page.body)) throw new Error(`(b) changed the ${page.name} listing`);
+    const o = page.body.toString("utf8");
+    for (const c of ELEMENT_CONFIGS.filter((c) => c.rules === "empty")) {
+      if (!got[c.id].body.equals(page.body)) throw new Error(`(${c.id}) changed the ${page.name} listing without rules`);
+    }
+    const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer" && c.rules === "elements").map((c) => c.id);
+    for (const id of veneers) {
+      const v = got[id].body.toString("utf8");
+      for (const [what, needle, n] of expectedElementEdits()) {
+        const c = count(v, needle);
+        if (c !== n) throw new Error(`(${id}) ${page.name}: ${what}: expected ${n} × ${JSON.stringify(needle)}, found ${c}`);
+      }
+      if (id !== "vE" && !got[id].body.equals(got.vE.body)) throw new Error(`(${id}) and (vE) differ on the ${page.name} listing`);
+    }
+    const byteIdentical = got.vE.body.equals(got.nE.body);
+    const peers = GROWTHBOOK ? ["nE", "gE"] : ["nE"];
+    const doms = Object.fromEntries(["vE", ...peers].map((id) => [id, normalizedDom(got[id].body.toString("utf8"))]));
+    for (const id of peers) {
+      if (doms[id] !== doms.vE) throw new Error(`(${id}) and (vE) make different edits on the ${page.name} listing ${firstDifference(doms.vE, doms[id])}`);
+    }
+    if (doms.vE === normalizedDom(o)) throw new Error(`(vE) did not change the ${page.name} listing`);
+    page.wire = Object.fromEntries(Object.entries(got).map(([id, r]) => [id, { bytes: r.bytes, chunks: r.chunks }]));
+    page.rewrittenBytes = got.vE.body.length;
+    notes.push(
+      `${page.name} listing: origin ${fmtInt(page.body.length)} B → Veneer ${fmtInt(got.vE.body.length)} B; all ${expectedElementEdits().length} edit checks pass on Veneer` +
+        `${veneers.length > 1 ? " and every build of it (byte-identical)" : ""}; Veneer and the native-HTMLRewriter worker ${byteIdentical ? "byte-identical" : "the same DOM"}; ` +
+        (GROWTHBOOK ? "GrowthBook's output (re-serialized by node-html-parser) the same DOM once parsed and whitespace collapsed; " : "") +
+        "(b) byte-identical to the origin",
+    );
+  }
+  return notes;
+}
+
+/** Reads and writes across the JS/wasm boundary per request, from a counting Veneer process. */
+async function elementCounters(origin, listings) {
+  const rows = [];
+  for (const page of listings) {
+    const w = await startWorkerd({ ...byId.vE, id: "vE-count", counting: true }, origin.url);
+    await waitListening(w);
+    const n = 5;
+    for (let i = 0; i < n; i++) await get(w.url + page.path);
+    const counts = JSON.parse((await get(w.url + "/__bench/counters")).body.toString());
+    await stopChild(w.child);
+    rows.push({
+      page: page.name,
+      bytes: page.body.length,
+      reads: counts.reads / n,
+      readBytes: counts.readBytes / n,
+      writes: counts.writes / n,
+      writeBytes: counts.writeBytes / n,
+    });
+  }
+  return rows;
+}
+
+/**
+ * The native floor on the same pages, in this run: a hand-written lol_html program making the 20
+ * edits, and Veneer's own path compiled natively (benches/veneer.rs `--floor`); [] without cargo.
+ */
+function nativeFloor(listings) {
+  if (!FLOOR) return [];
+  const dir = join(TMP, "floor");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "edits.json"), JSON.stringify(EDITS));
+  writeFileSync(join(dir, "rules-elements.json"), JSON.stringify(elementsRules()));
+  writeFileSync(join(dir, "pages.json"), JSON.stringify(listings.map((p) => [p.name, `${p.name}.html`, p.path])));
+  for (const p of listings) writeFileSync(join(dir, `${p.name}.html`), p.body);
+  log("element-only workload: the native floor (cargo bench --bench veneer -- --floor)");
+  try {
+    const out = execFileSync("cargo", ["bench", "--quiet", "--bench", "veneer", "--", "--floor", dir], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 1 << 24,
+    }).toString();
+    return out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  } catch (e) {
+    log(`no native floor: ${String(e.stderr ?? e.message).slice(0, 500)}`);
+    return [];
+  }
+}
+
+/** Starts, checks, warms and measures the element-only workload; interleaved rounds. */
+async function elementsWorkload(origin, listings, sharedWorkers = {}) {
+  const floor = nativeFloor(listings);
+  for (const f of floor) log(`  native floor ${f.page}: hand-written lol_html ${fmt(f.handMs, 3)} ms, Veneer natively ${fmt(f.veneerMs, 3)} ms`);
+  const workers = {};
+  for (const c of ELEMENT_CONFIGS) {
+    if (sharedWorkers[c.id]) {
+      workers[c.id] = sharedWorkers[c.id];
+      continue;
+    }
+    const w = await startWorkerd(c, origin.url);
+    await waitListening(w);
+    workers[c.id] = { ...w, id: c.id };
+    log(`${c.id}: ${c.label}: workerd pid ${w.pid} on ${w.url}`);
+  }
+  const notes = await verifyElements(workers, origin, listings);
+  for (const n of notes) log(n);
+  log("element-only workload: warm-up");
+  for (const c of ELEMENT_CONFIGS) {
+    for (const page of listings) {
+      const w = workers[c.id];
+      await waitIdle(w.pid);
+      const cpu0 = cpuSeconds(w.pid);
+      const r = parseWrk(await wrk(w.url + page.path, FIRST_WARMUP, ELEMENT_CONNECTIONS[page.name]));
+      await waitIdle(w.pid);
+      estimates.set(`${c.id} ${page.name}`, (cpuSeconds(w.pid) - cpu0) / Math.max(1, r.requests));
+    }
+  }
+  const results = [];
+  const order = ELEMENT_CONFIGS.map((c) => c.id);
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`element-only workload: round ${round + 1}/${ROUNDS}`);
+    const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+    for (const page of round % 2 ? [...listings].reverse() : listings) {
+      for (const id of rotated) {
+        const r = await measure(workers[id], origin, page, ELEMENT_CONNECTIONS);
+        results.push({ round, page: page.name, config: id, ...r });
+        if (Number.isFinite(r.cpuMsPerReq)) estimates.set(`${id} ${page.name}`, Math.max(r.cpuMsPerReq / 1000, estimates.get(`${id} ${page.name}`) ?? 0));
+        log(
+          `  ${page.name.padEnd(5)} ${id.padEnd(8)} ${String(r.seconds).padStart(2)} s ${fmtInt(r.rps).padStart(6)} req/s  ` +
+            `cpu/req ${fmt(r.cpuMsPerReq, 3)} ms (${r.requests} req)` + (r.errors ? `  ERRORS ${r.errors} (${r.errorDetail})` : ""),
+        );
+      }
+    }
+  }
+  const counters = COUNTERS ? await elementCounters(origin, listings) : [];
+  log("element-only workload: cold starts");
+  const cold = [];
+  for (let i = 0; i < COLD_REPEATS * ROUNDS; i++) {
+    for (const c of [byId.b, ...ELEMENT_CONFIGS.filter((c) => c.worker === "veneer")]) {
+      cold.push({ config: c.id, ...(await coldStart(c, origin.url, listings[0].path)) });
+    }
+  }
+  const profiles = [];
+  if (PROFILE) {
+    for (const id of ELEMENT_CONFIGS.filter((c) => c.worker === "veneer").map((c) => c.id)) {
+      for (const page of listings.slice(0, 2)) {
+        const p = await profileWorker(byId[id], origin, page, QUICK ? 3 : 4, ELEMENT_CONNECTIONS);
+        if (p) profiles.push(p);
+      }
+    }
+  }
+  for (const [id, w] of Object.entries(workers)) {
+    if (!sharedWorkers[id]) await stopChild(w.child);
+  }
+  return { results, notes, counters, profiles, floor, cold };
+}
+
+/** The element-only workload's section of the report; returns its budgets too. */
+function elementsReport({ results, notes, counters, profiles, floor, cold }, listings) {
+  const L = [];
+  const budgets = [];
+  const agg = (id, page) => median(results.filter((r) => r.config === id && r.page === page.name).map((r) => r.cpuMsPerReq));
+  const paired = (num, den, page) => {
+    const ratios = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const n = results.find((r) => r.config === num && r.page === page.name && r.round === round);
+      const d = results.find((r) => r.config === den && r.page === page.name && r.round === round);
+      if (n && d) ratios.push(n.cpuMsPerReq / d.cpuMsPerReq);
+    }
+    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), n: ratios.length };
+  };
+  const rt = (r) => (r.n > 1 ? `${fmt(r.median)}× (${fmt(r.min)}–${fmt(r.max)})` : `${fmt(r.median)}×`);
+  const veneers = ELEMENT_CONFIGS.filter((c) => c.worker === "veneer");
+  for (const page of listings) {
+    for (const v of veneers.filter((c) => c.rules === "elements")) {
+      const r = paired(v.id, "nE", page);
+      budgets.push({
+        name: `element-only CPU/request ${v.label} ≤ 1.5 × native HTMLRewriter worker, ${page.name} listing`,
+        pass: r.median <= 1.5,
+        detail: `${fmt(agg(v.id, page), 3)} ms vs ${fmt(agg("nE", page), 3)} ms: ${rt(r)}`,
+      });
+    }
+  }
+  const mid = listings.find((p) => p.name === "170KB");
+  if (mid && GROWTHBOOK) {
+    for (const v of veneers.filter((c) => c.rules === "elements")) {
+      const r = paired("gE", v.id, mid);
+      budgets.push({
+        name: `element-only CPU/request GrowthBook edge app ≥ 5 × ${v.label}, 170KB listing`,
+        pass: r.median >= 5,
+        detail: `${fmt(agg("gE", mid), 3)} ms vs ${fmt(agg(v.id, mid), 3)} ms: ${rt(r)}`,
+      });
+    }
+  }
+  L.push("## Element-only edits on product listings");
+  L.push("");
+  L.push(
+    "The most common campaign: 20 element edits (`bench/elements.mjs`: set the HTML of the heading and the promo bar, add a " +
+      "class to 10 product tiles picked by `[data-sku=…]`, set the price text of 5 tiles, set the footer, change one link's " +
+      "`href`, add a class to the listing) on product listing pages (`bench/pages.mjs`, `buildListing`). The same edits as " +
+      "Veneer rules, as a JavaScript worker using the runtime's native `HTMLRewriter` (`bench/workers/native-elements.mjs`, " +
+      "one handler per edit) and as GrowthBook's edge app (`@growthbook/edge-cloudflare`, `bench/workers/growthbook.mjs`, " +
+      "a visual-editor experiment's DOM mutations in its payload; injections off). Checked every run before timing (below). " +
+      `CPU time of the workerd process per request, medians of ${ROUNDS} interleaved round(s); ratios are to the native-HTMLRewriter ` +
+      `worker, taken per round then the median (min–max). Connections: ${Object.entries(ELEMENT_CONNECTIONS).map(([p, c]) => `${c} (${p})`).join(", ")}.`,
+  );
+  L.push("");
+  L.push(`| page | bytes | JS pass-through | JS + native HTMLRewriter | GrowthBook edge app | ${veneers.map((v) => v.label).join(" | ")} |`);
+  L.push(`| --- | ---: |${" ---: |".repeat(3 + veneers.length)}`);
+  for (const page of listings) {
+    L.push(
+      `| ${page.name} | ${fmtInt(page.body.length)} | ${fmt(agg("b", page), 3)} ms | ${fmt(agg("nE", page), 3)} ms | ` +
+        `${fmt(agg("gE", page), 3)} ms (${rt(paired("gE", "nE", page))}) | ` +
+        veneers.map((v) => `${fmt(agg(v.id, page), 3)} ms (${rt(paired(v.id, "nE", page))})`).join(" | ") + " |",
+    );
+  }
+  L.push("");
+  L.push("GrowthBook's edge app against Veneer, CPU per request (paired per round): " +
+    listings.map((p) => `${p.name} ${rt(paired("gE", "vE", p))}`).join(", ") + ".");
+  L.push("");
+  if (floor.length) {
+    L.push(
+      "The floor, measured in this run on the same pages (`cargo bench --bench veneer -- --floor`, native code of this " +
+        "build's release profile, whole page in memory, 64 KiB chunks, no runtime around it): a hand-written lol_html program " +
+        "making the 20 edits, and Veneer's own path (decide + StreamRewriter) compiled natively. *Rewriting in workerd* is " +
+        "the worker's CPU per request minus the pass-through worker's (the fetch and streaming every worker pays).",
+    );
+    L.push("");
+    L.push(`| page | native lol_html, hand-written, ms | Veneer natively, ms | rewriting in workerd: native HTMLRewriter, ms | ${veneers.map((v) => `rewriting in workerd: ${v.label}, ms`).join(" | ")} | ${veneers.map((v) => `${v.label} (wasm) / Veneer natively`).join(" | ")} |`);
+    L.push(`| --- |${" ---: |".repeat(4 + 2 * veneers.length - 1)}`);
+    for (const page of listings) {
+      const f = floor.find((x) => x.page === page.name);
+      if (!f) continue;
+      const b = agg("b", page);
+      L.push(
+        `| ${page.name} | ${fmt(f.handMs, 3)} | ${fmt(f.veneerMs, 3)} | ${fmt(agg("nE", page) - b, 3)} | ` +
+          veneers.map((v) => fmt(agg(v.id, page) - b, 3)).join(" | ") + " | " +
+          veneers.map((v) => `${fmt((agg(v.id, page) - b) / f.veneerMs)}×`).join(" | ") + " |",
+      );
+    }
+    L.push("");
+  }
+  L.push("Checked before timing (the run stops otherwise):");
+  L.push("");
+  for (const n of notes) L.push(`- ${n}`);
+  L.push("");
+  if (counters.length) {
+    L.push("Crossings of the JS/wasm boundary per request (a counting wrapper around Veneer's entry module, 5 requests per page): " +
+      "stream reads Veneer's glue makes of the origin's body and writes it makes to the response.");
+    L.push("");
+    L.push("| page | bytes | reads | bytes/read | writes | bytes/write |");
+    L.push("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (const c of counters) {
+      L.push(`| ${c.page} | ${fmtInt(c.bytes)} | ${fmt(c.reads, 1)} | ${fmtInt(c.readBytes / c.reads)} | ${fmt(c.writes, 1)} | ${fmtInt(c.writeBytes / c.writes)} |`);
+    }
+    L.push("");
+  }
+  if (profiles.length) {
+    L.push("V8 CPU profiles of Veneer on the element-only workload (as in *Where the CPU goes*): share of busy samples.");
+    L.push("");
+    const cats = [...new Set(profiles.flatMap((p) => p.categories.map(([c]) => c)))];
+    L.push(`| | ${profiles.map((p) => `(${p.config}) ${p.page}`).join(" | ")} |`);
+    L.push(`| --- |${profiles.map(() => " ---: |").join("")}`);
+    for (const c of cats) L.push(`| ${c} | ${profiles.map((p) => pct((p.categories.find(([k]) => k === c) ?? [0, 0])[1])).join(" | ")} |`);
+    L.push(`| samples | ${profiles.map((p) => p.samples).join(" | ")} |`);
+    L.push(`| CPU/request while profiled, ms | ${profiles.map((p) => fmt(p.cpuMsPerReq, 3)).join(" | ")} |`);
+    L.push("");
+    for (const p of profiles) {
+      L.push(`Top functions by self time, (${p.config}) on the ${p.page} listing:`);
+      L.push("");
+      L.push("| self | function |");
+      L.push("| ---: | --- |");
+      for (const [f, sh] of p.functions) L.push(`| ${pct(sh)} | \`${f.length > 110 ? f.slice(0, 107) + "…" : f}\` |`);
+      L.push("");
+    }
+  }
+  L.push(
+    "Cold start to the first complete response (17KB listing; a fresh workerd process each time, as in *Cold start*), " +
+      "and the size of each build:",
+  );
+  L.push("");
+  L.push("| configuration | cold start ms (median) | min | max | × (b) | wasm raw | wasm gzip -9 | wasm gzip -9 without the name section |");
+  L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  const coldOf = (id) => cold.filter((x) => x.config === id).map((x) => x.firstResponseMs);
+  for (const c of [byId.b, ...veneers]) {
+    const xs = coldOf(c.id);
+    const sz = c.worker === "veneer" ? sizes(c.build ? `veneer-${c.build}` : "veneer") : null;
+    L.push(
+      `| ${c.label} | ${fmt(median(xs), 0)} | ${fmt(Math.min(...xs), 0)} | ${fmt(Math.max(...xs), 0)} | ${c.id === "b" ? "" : fmt(median(xs) / median(coldOf("b")))} | ` +
+        `${sz ? fmtInt(sz.wasmRaw) + " B" : ""} | ${sz ? fmtInt(sz.wasmGz) + " B" : ""} | ${sz ? fmtInt(sz.wasmGzNoNames) + " B" : ""} |`,
+    );
+  }
+  L.push("");
+  L.push("Every element-only cell:");
+  L.push("");
+  L.push("| round | page | config | s | requests | req/s | CPU/req ms | errors |");
+  L.push("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results) L.push(`| ${r.round + 1} | ${r.page} | ${r.config} | ${r.seconds} | ${r.requests} | ${fmtRps(r.rps)} | ${fmt(r.cpuMsPerReq, 3)} | ${r.errors} |`);
+  L.push("");
+  return { markdown: L.join("\n"), budgets };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
@@ -1135,6 +1569,11 @@ async function main() {
     if (origin.sizes[p.path] !== p.body.length) throw new Error("the origin and the driver built different pages");
   }
   log(`origin ${origin.url} (pid ${origin.pid}): ${pages.map((p) => `${p.name} = ${p.body.length} B`).join(", ")}`);
+  const listings = buildListings();
+  for (const p of listings) {
+    if (origin.sizes[p.path] !== p.body.length) throw new Error("the origin and the driver built different listing pages");
+  }
+  if (ELEMENTS_ONLY) return elementsOnly(origin, listings, started);
 
   for (const c of DIAGNOSTICS) c.diagnostic = true;
   const workers = {};
@@ -1219,6 +1658,8 @@ async function main() {
       }
     }
   }
+  log("element-only workload");
+  const elements = await elementsWorkload(origin, listings, { b: workers.b });
   for (const [id, w] of Object.entries(workers)) {
     const events = w.logs.filter((l) => l.includes('"veneer"'));
     if (events.length) log(`WARNING (${id}) logged Veneer events during the run:\n${events.join("\n")}`);
@@ -1237,12 +1678,29 @@ async function main() {
   const info = machineInfo();
   const size = sizes();
   await stopChild(origin.child);
-  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date() });
+  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings) });
   console.log(markdown);
   if (OUT !== "-") {
     writeFileSync(resolve(ROOT, OUT), markdown);
     log(`wrote ${OUT}`);
   }
+  log("budgets: " + budgets.map((b) => `${b.pass ? "PASS" : "MISS"} ${b.name}`).join("; "));
+  if (!KEEP) rmSync(TMP, { recursive: true, force: true });
+}
+
+/** `--elements`: the element-only workload alone, with cold starts and sizes of every Veneer build. */
+async function elementsOnly(origin, listings, started) {
+  const elements = await elementsWorkload(origin, listings);
+  await stopChild(origin.child);
+  const { markdown, budgets } = elementsReport(elements, listings);
+  const L = [`# Element-only workload, \`node bench/edge.mjs ${argv.join(" ")}\``, "", `${started.toISOString().slice(0, 16)} UTC, git ${machineInfo().git}`, ""];
+  L.push("| budget | result | numbers (medians) |", "| --- | --- | --- |");
+  for (const b of budgets) L.push(`| ${b.name} | **${b.pass ? "PASS" : "MISS"}** | ${b.detail} |`);
+  L.push("", markdown);
+  const md = L.join("\n");
+  console.log(md);
+  const out = option("--out", "-");
+  if (out !== "-") writeFileSync(resolve(ROOT, out), md);
   log("budgets: " + budgets.map((b) => `${b.pass ? "PASS" : "MISS"} ${b.name}`).join("; "));
   if (!KEEP) rmSync(TMP, { recursive: true, force: true });
 }

@@ -172,3 +172,62 @@ export function buildPages() {
   }
   return PAGES.map((p) => ({ ...p, body: buildPage(p.target) }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The element-only workload's pages: product listings of ~17 KB, ~170 KB and ~1.8 MB (header,
+// promo bar, heading, one grid of product tiles with distinct SKUs, footer), as a shop's category
+// page with many products is. bench/elements.mjs holds the 20 edits made on them.
+
+/** The listing pages: path on the origin and target size in bytes. */
+export const LISTING_PAGES = [
+  { name: "17KB", path: "/l/shoes-17k", target: 17 * 1024 },
+  { name: "170KB", path: "/l/shoes-170k", target: 170 * 1024 },
+  { name: "1.8MB", path: "/l/shoes-1800k", target: 1800 * 1024 },
+];
+
+const NAMES = ["Trail Runner", "Ridgeline GTX", "Scree Pro", "Fellstrider", "Cairn Approach", "Mudlark", "Summit Light", "Tempo Trail"];
+
+/** The SKU of listing tile `i` (0-based): LP-0001, LP-0002, … */
+export const listingSku = (i) => `LP-${String(i + 1).padStart(4, "0")}`;
+
+function listingTile(i) {
+  const sku = listingSku(i);
+  const name = `${NAMES[i % NAMES.length]} ${1 + Math.floor(i / NAMES.length)}`;
+  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+  const price = (59 + ((i * 37) % 120)).toFixed(2);
+  return (
+    `      <li class="product-tile" data-sku="${sku}">\n` +
+    `        <a href="/p/${slug}"><img src="/assets/img/${sku.toLowerCase()}.svg" alt="${name} trail shoe" width="240" height="180"></a>\n` +
+    `        <h3 class="product-name"><a href="/p/${slug}">${name}</a></h3>\n` +
+    `        <p class="price" data-price="${price}">€${price}</p>\n` +
+    `        <span class="badge-slot"></span>\n` +
+    `      </li>\n`
+  );
+}
+
+/** The listing page for `target` bytes; returns a Buffer (UTF-8). */
+export function buildListing(target) {
+  const category = storefront("category.html");
+  const head = pick(category, /<head>([\s\S]*?)<\/head>/, "<head>");
+  const header = pick(category, /(<header class="site-header">[\s\S]*?<\/header>)/, "site header");
+  const promo = pick(category, /(<div class="promo-bar">[\s\S]*?<\/div>)/, "promo bar");
+  const breadcrumb = pick(category, /(<nav class="breadcrumb"[\s\S]*?<\/nav>)/, "breadcrumb");
+  const footer = pick(category, /(<footer class="site-footer">[\s\S]*?<\/footer>)/, "footer");
+  const top =
+    `<!doctype html>\n<html lang="en">\n<head>${head}</head>\n<body class="page-category">\n  ${header}\n  ${promo}\n` +
+    `  <main id="content">\n    ${breadcrumb}\n    <h1>Shoes</h1>\n    <ul class="product-grid">\n`;
+  const bottom = `    </ul>\n  </main>\n  ${footer}\n</body>\n</html>\n`;
+  const tiles = [];
+  let size = Buffer.byteLength(top) + Buffer.byteLength(bottom);
+  for (let i = 0; tiles.length < 20 || size + Buffer.byteLength(listingTile(i)) <= target; i++) {
+    const t = listingTile(i);
+    tiles.push(t);
+    size += Buffer.byteLength(t);
+  }
+  return Buffer.from(top + tiles.join("") + bottom, "utf8");
+}
+
+/** All listing pages: [{name, path, target, body}]. */
+export function buildListings() {
+  return LISTING_PAGES.map((p) => ({ ...p, body: buildListing(p.target) }));
+}

@@ -4,9 +4,15 @@
 //!   200 rules, side by side with a hand-written lol_html program making the same edits;
 //!   interleaved rounds, medians, MB/s and the ratio.
 //! - decide: time per request with 10, 1,000 and 10,000 rules of which 10 match the path.
+//! - `-- --floor DIR` (run by `node bench/edge.mjs` for its element-only workload): the native
+//!   floor on the edge benchmark's own pages. DIR holds `edits.json` (bench/elements.mjs's 20
+//!   edits), `rules-elements.json` (the same as Veneer rules) and `pages.json` (`[[name, file]]`);
+//!   prints one JSON line per page: CPU ms per page of a hand-written lol_html program making the
+//!   edits, and of Veneer's own path (decide + StreamRewriter), natively, in 64 KiB chunks.
 //!
 //! A small harness instead of criterion keeps the dependency tree lean; every figure is the
-//! median of several interleaved rounds, and ratios are taken within a round. With `--write`,
+//! median of several interleaved rounds, and ratios are taken within a round. Times are the
+//! thread's CPU time (the machine is shared: wall-clock time counts other processes' turns). With `--write`,
 //! the report also replaces `docs/benchmarks-native.md`.
 
 use std::borrow::Cow;
@@ -283,7 +289,130 @@ fn time_per_call(budget: Duration, mut f: impl FnMut()) -> f64 {
     start.elapsed().as_secs_f64() / f64::from(calls)
 }
 
+/// The element-only edits of bench/elements.mjs, by hand against lol_html (the native floor).
+fn hand_written_listing(edits: &[Value], html: &[u8]) -> usize {
+    let mut out = 0usize;
+    let mut settings = Settings::new();
+    for edit in edits {
+        let selector: Selector = edit["select"]
+            .as_str()
+            .expect("edit select")
+            .parse()
+            .expect("edit selectors parse");
+        let edit = edit.clone();
+        let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+            if let Some(html) = edit["html"].as_str() {
+                el.set_inner_content(html, ContentType::Html);
+            } else if let Some(text) = edit["text"].as_str() {
+                el.set_inner_content(text, ContentType::Text);
+            } else if let Some(add) = edit["addClass"].as_str() {
+                let class = el.get_attribute("class").unwrap_or_default();
+                if !class.split_ascii_whitespace().any(|c| c == add) {
+                    let joined = if class.is_empty() {
+                        add.to_owned()
+                    } else {
+                        format!("{class} {add}")
+                    };
+                    el.set_attribute("class", &joined).expect("valid name");
+                }
+            } else if let (Some(name), Some(value)) =
+                (edit["attr"][0].as_str(), edit["attr"][1].as_str())
+            {
+                el.set_attribute(name, value).expect("valid name");
+            }
+            Ok(())
+        });
+        settings = settings.append_element_content_handler((Cow::Owned(selector), handler));
+    }
+    let mut rewriter = HtmlRewriter::new(settings, |c: &[u8]| out += c.len());
+    for chunk in html.chunks(64 * 1024) {
+        rewriter.write(chunk).expect("hand-written rewrite");
+    }
+    rewriter.end().expect("hand-written end");
+    out
+}
+
+/// Veneer's own path on a listing page (decide for `path`, then the rewriter), 64 KiB chunks.
+fn veneer_listing(rules: &veneer::CompiledRules, path: &str, html: &[u8]) -> usize {
+    let attrs = json!({"country": "DE", "device": "desktop", "bot": false});
+    let decision = decide(rules, &Visit::new(&attrs, path, now()), false);
+    let mut rewriter = StreamRewriter::new(&decision.plan, Some("utf-8"));
+    let mut out = 0;
+    for chunk in html.chunks(64 * 1024) {
+        out += rewriter.write(chunk).len();
+    }
+    out + rewriter.end().len()
+}
+
+/// CPU time this thread has run, from /proc/thread-self/schedstat (nanoseconds), if readable.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .map(Duration::from_nanos)
+}
+
+/// Like [`time_per_call`], in CPU seconds of this thread (a shared machine's wall clock counts
+/// the time other processes ran; the kernel's figure moves at scheduler ticks, so budgets of
+/// hundreds of milliseconds keep that error near 1%); wall-clock seconds where it does not say.
+fn cpu_per_call(budget: Duration, mut f: impl FnMut()) -> f64 {
+    let Some(cpu0) = thread_cpu() else {
+        return time_per_call(budget, f);
+    };
+    f();
+    let start = Instant::now();
+    let cpu1 = thread_cpu().unwrap_or(cpu0);
+    let mut calls = 0u32;
+    while start.elapsed() < budget || calls == 0 {
+        f();
+        calls += 1;
+    }
+    let used = thread_cpu().unwrap_or(cpu1).saturating_sub(cpu1);
+    // The kernel updates the figure at scheduler ticks: a run shorter than one reads as zero.
+    let seconds = if used.is_zero() {
+        start.elapsed()
+    } else {
+        used
+    };
+    seconds.as_secs_f64() / f64::from(calls)
+}
+
+/// `--floor DIR`: the native floor for the edge benchmark's element-only workload (see above).
+fn floor(dir: &str) {
+    let read = |f: &str| std::fs::read_to_string(format!("{dir}/{f}")).expect("floor input");
+    let edits: Vec<Value> = serde_json::from_str(&read("edits.json")).expect("edits.json");
+    let rules = compile(&read("rules-elements.json")).expect("rules compile");
+    assert!(rules.problems.is_empty(), "{:?}", rules.problems);
+    let pages: Vec<(String, String, String)> =
+        serde_json::from_str(&read("pages.json")).expect("pages.json");
+    let rounds = 5;
+    for (name, file, path) in pages {
+        let html = std::fs::read(format!("{dir}/{file}")).expect("floor page");
+        let budget = Duration::from_millis(400);
+        let (mut hand, mut ours) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            hand.push(cpu_per_call(budget, || {
+                black_box(hand_written_listing(&edits, black_box(&html)));
+            }));
+            ours.push(cpu_per_call(budget, || {
+                black_box(veneer_listing(&rules, &path, black_box(&html)));
+            }));
+        }
+        println!(
+            "{}",
+            json!({"page": name, "bytes": html.len(), "handMs": median(hand) * 1e3, "veneerMs": median(ours) * 1e3})
+        );
+    }
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--floor") {
+        floor(args.get(i + 1).map(String::as_str).unwrap_or("."));
+        return;
+    }
     let mut report = String::new();
     macro_rules! outln {
         ($($arg:tt)*) => {{
@@ -325,10 +454,10 @@ fn main() {
             assert!(rules.problems.is_empty(), "{:?}", rules.problems);
             let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
-                let a = time_per_call(budget, || {
+                let a = cpu_per_call(budget, || {
                     black_box(veneer(&rules, black_box(&html)));
                 });
-                let b = time_per_call(budget, || {
+                let b = cpu_per_call(budget, || {
                     black_box(hand_written(black_box(&html)));
                 });
                 let mb = html.len() as f64 / 1e6;
@@ -378,7 +507,7 @@ fn main() {
         let attrs = json!({"country": "DE", "device": "desktop", "bot": false, "query": {}});
         let mut samples = Vec::new();
         for _ in 0..rounds {
-            samples.push(time_per_call(budget, || {
+            samples.push(cpu_per_call(budget, || {
                 let d = decide(&compiled, &Visit::new(&attrs, "/c/shoes", now()), false);
                 assert_eq!(d.plan.elements.len(), 10);
                 black_box(d);
@@ -397,15 +526,15 @@ fn main() {
         .copied()
         .unwrap_or(("–", f64::NAN));
     outln!(
-        "| render with 20 rules ≥ 0.8 × the hand-written lol_html program, every page | **{}** | lowest ratio {:.2} ({}) |",
-        if worst.1 >= 0.8 { "PASS" } else { "MISS" },
+        "| render with 20 rules ≥ 0.9 × the hand-written lol_html program, every page | **{}** | lowest ratio {:.2} ({}) |",
+        if worst.1 >= 0.9 { "PASS" } else { "MISS" },
         worst.1,
         worst.0
     );
     if let Some((total, us)) = decide_us.last() {
         outln!(
-            "| decide with {total} rules, 10 matching the path, < 50 µs | **{}** | {us:.2} µs |",
-            if *us < 50.0 { "PASS" } else { "MISS" }
+            "| decide with {total} rules, 10 matching the path, < 20 µs | **{}** | {us:.2} µs |",
+            if *us < 20.0 { "PASS" } else { "MISS" }
         );
     }
     if std::env::args().any(|a| a == "--write") {
@@ -433,7 +562,7 @@ fn main() {
         let header = format!(
             "# Native benchmarks\n\nGenerated by `cargo bench --bench veneer -- --write` (do not edit by hand); \
              `-- --quick` for a short run that writes nothing. Run on {date} at git {commit}; machine: {} cores, {cpu}. \
-             Figures are medians of interleaved rounds; the machine is shared, so read the ratios. \
+             Figures are medians of interleaved rounds of the thread's CPU time; the machine is shared, so read the ratios. \
              The edge benchmarks (workerd) are in [benchmarks.md](benchmarks.md).\n\n",
             std::thread::available_parallelism()
                 .map(|n| n.get())
