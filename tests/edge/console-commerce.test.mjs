@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer, signedInConsole } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "console-commerce-token";
@@ -54,15 +54,7 @@ before(async () => {
     listen: true,
   });
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  await page.goto(new URL("/__veneer/", veneer.url).href);
-  await page.locator("#signin-token").fill(TOKEN);
-  await page.locator("#signin-name").fill("Mina Merchandiser");
-  await page.locator("button[name=signin]").click();
-  await page.locator("[data-testid=me]").filter({ hasText: "Mina Merchandiser" }).waitFor();
+  ({ context, page } = await signedInConsole(browser, veneer.url, { token: TOKEN, name: "Mina Merchandiser", errors }));
 });
 after(async () => {
   await context?.close();

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { startStorefront } from "../../fixtures/storefront/server.mjs";
-import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer } from "./harness.mjs";
+import { BROWSER_UA, ROOT, launchChromium, startOrigin, startVeneer, signedInConsole } from "./harness.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "console-visual-token";
@@ -35,15 +35,7 @@ before(async () => {
     listen: true,
   });
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  await page.goto(new URL("/__veneer/", veneer.url).href);
-  await page.locator("#signin-token").fill(TOKEN);
-  await page.locator("#signin-name").fill("Vera Visual");
-  await page.locator("button[name=signin]").click();
-  await page.locator("[data-testid=me]").filter({ hasText: "Vera Visual" }).waitFor();
+  ({ context, page } = await signedInConsole(browser, veneer.url, { token: TOKEN, name: "Vera Visual", errors }));
 });
 after(async () => {
   if (timings.length) console.log(`click-to-change in the frame (ms): ${timings.join(", ")}; median ${timings.slice().sort((a, b) => a - b)[Math.floor(timings.length / 2)]}`);

@@ -127,6 +127,23 @@ export async function launchChromium() {
 }
 
 /** Chrome on Windows: Veneer counts requests without a browser User-Agent as bots. */
+/**
+ * A new Chromium context and page signed in to the console at `url` with the admin token's
+ * sign-in form, as `name`; the page's uncaught errors go to `errors`.
+ */
+export async function signedInConsole(browser, url, { token, name, errors = [] }) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "Europe/Berlin", locale: "en-GB" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  await page.goto(new URL("/__veneer/", url).href);
+  await page.locator("#signin-token").fill(token);
+  await page.locator("#signin-name").fill(name);
+  await page.locator("button[name=signin]").click();
+  await page.locator("[data-testid=me]").filter({ hasText: name }).waitFor();
+  return { context, page };
+}
+
 export const BROWSER_UA =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
