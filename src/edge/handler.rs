@@ -350,13 +350,7 @@ async fn personalize(
     };
     let mut decision = decide(&rules, &visit, false);
     // Exposures and conversions of this page view, stored after the response.
-    let visitor = Visitor {
-        id: session.visitor_id.as_deref(),
-        bot: attrs.get("bot") == Some(&serde_json::Value::Bool(true)),
-        consent: session.consent,
-        preview: session.in_preview(),
-        sticky: &session.sticky,
-    };
+    let visitor = Visitor::of(&session, &attrs);
     if let Some(recorded) = measure_page(&rules, &mut decision, &visitor, &page, now as i64) {
         recording::record(&env, &ctx, &rules, &recorded, &path);
     }

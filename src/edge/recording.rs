@@ -230,13 +230,7 @@ async fn collect_answer(
     };
     let session = collect_session(env, &headers, &rules, now);
     let attrs = visitor_attributes(req, &headers, &rules, &session, now);
-    let visitor = Visitor {
-        id: session.visitor_id.as_deref(),
-        bot: attrs.get("bot") == Some(&serde_json::Value::Bool(true)),
-        consent: session.consent,
-        preview: session.in_preview(),
-        sticky: &session.sticky,
-    };
+    let visitor = Visitor::of(&session, &attrs);
     let events = collect_events(&rules, &visitor, &collected);
     if let (false, Some(id)) = (events.is_empty(), visitor.id) {
         let recorded = Recorded {

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::document::{CompiledRules, Experiment, Status};
+use crate::request::Session;
 
 /// What the edge knows about the visitor of one request, for recording.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +22,17 @@ pub struct Visitor<'a> {
 }
 
 impl<'a> Visitor<'a> {
+    /// The visitor of one request, from its session and its visitor attributes.
+    pub fn of(session: &'a Session, attributes: &Value) -> Self {
+        Self {
+            id: session.visitor_id.as_deref(),
+            bot: attributes.get("bot") == Some(&Value::Bool(true)),
+            consent: session.consent,
+            preview: session.in_preview(),
+            sticky: &session.sticky,
+        }
+    }
+
     /// The id of a visitor who may be recorded under these rules: not a bot, consent given,
     /// not a preview, recording on. `None`: record nothing.
     pub fn countable(&self, rules: &CompiledRules) -> Option<&'a str> {
