@@ -847,7 +847,7 @@ function sizes(dir = "veneer") {
 }
 
 function report(ctx) {
-  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished, elements } = ctx;
+  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished, elements, commerce } = ctx;
   const pageNamed = (name) => pages.find((p) => p.name === name);
   const cell = (id, page) => results.filter((r) => r.config === id && r.page === page.name);
   const agg = (id, page, key) => median(cell(id, page).map((r) => r[key]));
@@ -1007,6 +1007,7 @@ function report(ctx) {
   L.push("");
 
   if (elements) L.push(elements.markdown);
+  if (commerce) L.push(commerce);
 
   // Where the CPU goes
   const dp = pageNamed(DIAGNOSTIC_PAGE);
@@ -1648,6 +1649,17 @@ function commerceReport({ results, notes }, page) {
   const rt = (r) => (r.n > 1 ? `${fmt(r.median)}× (${fmt(r.min)}–${fmt(r.max)})` : `${fmt(r.median)}×`);
   const b = agg("b");
   const L = [];
+  L.push("## Commerce: a category page of 200 tiles with pin + badge + hide");
+  L.push("");
+  L.push(
+    "The page and rules of the native benchmark's commerce figure (benches/veneer.rs, `commerce`, printed by `cargo bench --bench veneer`): " +
+      "a category page of 200 product tiles (`bench/pages.mjs`, `buildCategoryPage`, byte for byte the native one), the site's " +
+      "listing defined in `settings.listings` (container `ul.product-grid`, tile `.product-tile`, key `data-sku`), and " +
+      "(`bench/commerce.mjs`) a pin of 3 SKUs, a Sale badge on 3 and a hide of 3, against the same settings with `\"rules\": []`, " +
+      "with one plain rule (a `set_text` on the heading: the cost of any rewriting) and the JS pass-through worker. " +
+      "The pin holds the listing container and reorders it; the badge and the hide stream.",
+  );
+  L.push("");
   L.push(`| configuration | CPU/request, ms | × JS pass-through | × Veneer without rules | over JS pass-through, ms |`);
   L.push("| --- | ---: | ---: | ---: | ---: |");
   for (const c of COMMERCE_CONFIGS) {
@@ -1680,7 +1692,7 @@ async function commerceOnly(origin, page, started) {
   const data = await commerceWorkload(origin, page);
   await stopChild(origin.child);
   const L = [`# Commerce workload, \`node bench/edge.mjs ${argv.join(" ")}\``, "", `${started.toISOString().slice(0, 16)} UTC, git ${machineInfo().git}`, ""];
-  L.push(commerceReport(data, page));
+  L.push(commerceReport(data, page).replace(/^## /, "### "));
   const md = L.join("\n");
   console.log(md);
   const out = option("--out", "-");
@@ -1806,6 +1818,9 @@ async function main() {
   }
   log("element-only workload");
   const elements = await elementsWorkload(origin, listings, { b: workers.b });
+  log("commerce workload");
+  const commercePage = buildCommerce();
+  const commerce = await commerceWorkload(origin, commercePage);
   for (const [id, w] of Object.entries(workers)) {
     const events = w.logs.filter((l) => l.includes('"veneer"'));
     if (events.length) log(`WARNING (${id}) logged Veneer events during the run:\n${events.join("\n")}`);
@@ -1824,7 +1839,7 @@ async function main() {
   const info = machineInfo();
   const size = sizes();
   await stopChild(origin.child);
-  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings) });
+  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings), commerce: commerceReport(commerce, commercePage) });
   console.log(markdown);
   if (OUT !== "-") {
     writeFileSync(resolve(ROOT, OUT), markdown);
