@@ -925,7 +925,7 @@ function report(ctx) {
     "It needs `wrk` (`apt-get install -y wrk`), Node.js 20+ and the npm packages that `make test` installs (`workerd`). " +
       "It is not part of `make test`. Options: `--rounds N`, `--duration S`, `--out FILE` (`-`: none), `--no-profile`, " +
       "`--keep` (keep the temp dir with the generated workerd configs), `--elements` (only the element-only workload; prints, " +
-      "writes nothing unless `--out`), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
+      "writes nothing unless `--out`), `--commerce` (only the commerce workload, likewise), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
       "`index_bg.wasm`, measured beside build/ in the element-only workload), `--counters` (count the stream reads and writes " +
       "crossing the JS/wasm boundary), `--no-growthbook`, `--no-floor`. The CPU profiles need the wasm's function names: " +
       "`make wasm KEEP_NAMES=1`. How the build settings were chosen, lever by lever: [performance.md](performance.md).",
