@@ -4,6 +4,8 @@
 //   node bench/edge.mjs            # full run (~10 minutes): 3 interleaved rounds; rewrites docs/benchmarks.md
 //   node bench/edge.mjs --quick    # short run (~2 minutes): 1 round of short cells; prints, writes nothing
 //
+//   node bench/edge.mjs --commerce # the 200-tile category page with pin + badge + hide rules only; prints
+//
 // Options: --rounds N, --duration S (seconds per measured cell, at least), --out FILE (default
 // docs/benchmarks.md for a full run, "-" for none), --no-profile, --keep (keep the temp dir),
 // --console (Veneer runs with its console on, `VENEER_ADMIN_TOKEN` set, as a deployment with the
@@ -30,7 +32,8 @@ import { tmpdir, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { buildListings, buildPages, MEMORY_PAGE, ROOT, CORPUS_DIR } from "./pages.mjs";
+import { buildCommerce, buildListings, buildPages, MEMORY_PAGE, ROOT, CORPUS_DIR } from "./pages.mjs";
+import { commerceEmptyRules, commerceOneRule, commerceProblems, commerceRules } from "./commerce.mjs";
 import { EDITS, elementsRules, expectedElementEdits, growthbookPayload } from "./elements.mjs";
 
 // ---------------------------------------------------------------------------------------------
@@ -60,6 +63,9 @@ const CONSOLE = flag("--console");
 // --elements: only the element-only workload (for comparing builds); --variant NAME=DIR (repeatable):
 // another Veneer build (DIR holds index.js and index_bg.wasm) measured beside build/ in that workload.
 const ELEMENTS_ONLY = flag("--elements");
+// --commerce: only the commerce workload (bench/commerce.mjs): the 200-tile category page with pin +
+// badge + hide rules, against the same page with the listing defined and no rule, and (b).
+const COMMERCE_ONLY = flag("--commerce");
 const VARIANTS = argv.flatMap((a, i) => (a === "--variant" && argv[i + 1] ? [argv[i + 1]] : [])).map((v) => {
   const eq = v.indexOf("=");
   if (eq < 1) throw new Error(`--variant wants NAME=DIR, got ${v}`);
@@ -112,7 +118,15 @@ const ELEMENT_CONFIGS = [
     : []),
 ];
 const ELEMENT_CONNECTIONS = { "17KB": 8, "170KB": 8, "1.8MB": 1 };
-const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS].map((c) => [c.id, c]));
+// The commerce workload (bench/commerce.mjs) on the 200-tile category page.
+const COMMERCE_CONFIGS = [
+  { id: "b", label: "JS pass-through", worker: "passthrough" },
+  { id: "vC0", label: "Veneer, listing defined, no rules", worker: "veneer", rules: "commerce-none" },
+  { id: "vC1", label: "Veneer, one set_text on h1 (any rewriting)", worker: "veneer", rules: "commerce-one" },
+  { id: "vC", label: "Veneer, pin 3 + badge 3 + hide 3", worker: "veneer", rules: "commerce" },
+];
+const COMMERCE_CONNECTIONS = { "200 tiles": 8 };
+const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS, ...COMMERCE_CONFIGS].map((c) => [c.id, c]));
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
@@ -277,6 +291,9 @@ function snapshot() {
     `--outfile=${join(TMP, "workers/growthbook.mjs")}`,
   ]);
   writeFileSync(join(TMP, "rules-elements.json"), JSON.stringify(elementsRules()));
+  writeFileSync(join(TMP, "rules-commerce.json"), JSON.stringify(commerceRules()));
+  writeFileSync(join(TMP, "rules-commerce-none.json"), JSON.stringify(commerceEmptyRules()));
+  writeFileSync(join(TMP, "rules-commerce-one.json"), JSON.stringify(commerceOneRule()));
   writeFileSync(join(TMP, "edits.json"), JSON.stringify(EDITS));
   writeFileSync(join(TMP, "growthbook-payload.json"), JSON.stringify(growthbookPayload()));
   writeFileSync(join(TMP, "veneer/edge/counting.mjs"), COUNTING_ENTRY);
@@ -830,7 +847,7 @@ function sizes(dir = "veneer") {
 }
 
 function report(ctx) {
-  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished, elements } = ctx;
+  const { results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished, elements, commerce } = ctx;
   const pageNamed = (name) => pages.find((p) => p.name === name);
   const cell = (id, page) => results.filter((r) => r.config === id && r.page === page.name);
   const agg = (id, page, key) => median(cell(id, page).map((r) => r[key]));
@@ -901,13 +918,14 @@ function report(ctx) {
   L.push("node bench/edge.mjs           # full run, about 10 minutes; rewrites docs/benchmarks.md");
   L.push("node bench/edge.mjs --quick   # about 2 minutes: 1 round of short cells; prints the report, writes nothing");
   L.push("node bench/edge.mjs --elements --variant other=DIR   # the element-only workload alone, build/ beside the build in DIR");
+  L.push("node bench/edge.mjs --commerce                       # the 200-tile category page with pin + badge + hide rules alone");
   L.push("```");
   L.push("");
   L.push(
     "It needs `wrk` (`apt-get install -y wrk`), Node.js 20+ and the npm packages that `make test` installs (`workerd`). " +
       "It is not part of `make test`. Options: `--rounds N`, `--duration S`, `--out FILE` (`-`: none), `--no-profile`, " +
       "`--keep` (keep the temp dir with the generated workerd configs), `--elements` (only the element-only workload; prints, " +
-      "writes nothing unless `--out`), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
+      "writes nothing unless `--out`), `--commerce` (only the commerce workload, likewise), `--variant NAME=DIR` (repeatable: another Veneer build, DIR holding `index.js` and " +
       "`index_bg.wasm`, measured beside build/ in the element-only workload), `--counters` (count the stream reads and writes " +
       "crossing the JS/wasm boundary), `--no-growthbook`, `--no-floor`. The CPU profiles need the wasm's function names: " +
       "`make wasm KEEP_NAMES=1`. How the build settings were chosen, lever by lever: [performance.md](performance.md).",
@@ -989,6 +1007,7 @@ function report(ctx) {
   L.push("");
 
   if (elements) L.push(elements.markdown);
+  if (commerce) L.push(commerce);
 
   // Where the CPU goes
   const dp = pageNamed(DIAGNOSTIC_PAGE);
@@ -1548,6 +1567,140 @@ function elementsReport({ results, notes, counters, profiles, floor, cold }, lis
 }
 
 // ---------------------------------------------------------------------------------------------
+// The commerce workload: the 200-tile category page (bench/commerce.mjs), Veneer with pin + badge +
+// hide rules against Veneer with the listing defined and no rule, and the pass-through worker
+
+/** Checks each commerce worker's output once; the run stops on a mismatch. */
+async function verifyCommerce(workers, origin, page) {
+  const got = { a: await wireGet(origin.url + page.path) };
+  if (!got.a.body.equals(page.body)) throw new Error(`origin serves a different ${page.name} page`);
+  for (const c of COMMERCE_CONFIGS) {
+    got[c.id] = await wireGet(workers[c.id].url + page.path);
+    if (got[c.id].status !== 200) throw new Error(`(${c.id}) answered ${got[c.id].status}: ${got[c.id].body.toString().slice(0, 300)}\n${workers[c.id].logs.join("\n")}`);
+  }
+  if (!got.b.body.equals(page.body)) throw new Error("(b) changed the commerce page");
+  if (!got.vC0.body.equals(page.body)) throw new Error("(vC0) changed the commerce page without rules");
+  const tiles = count(page.body.toString("utf8"), 'class="product-tile"');
+  const one = page.body.toString("utf8").replace("<h1>Shoes</h1>", "<h1>Trail shoes</h1>");
+  if (got.vC1.body.toString("utf8") !== one) throw new Error("(vC1) did not just set the heading's text");
+  const problems = commerceProblems(got.vC.body.toString("utf8"), tiles);
+  if (problems) throw new Error(`(vC) did not merchandise the page: ${problems}\n${workers.vC.logs.join("\n")}`);
+  return [
+    `${page.name} page: origin ${fmtInt(page.body.length)} B, ${tiles} tiles → (vC) ${fmtInt(got.vC.body.length)} B, ${tiles - 3} tiles: ` +
+      "SKU-150, SKU-99, SKU-7 open the grid in that order, SKU-10/11/12 gone, every other tile once, the Sale badge in the slot of " +
+      "SKU-3, SKU-150 and SKU-42; (vC1) the origin's page with the heading's text set; (vC0) and (b) byte-identical to the origin",
+  ];
+}
+
+/** Starts, checks, warms and measures the commerce workload; interleaved rounds. */
+async function commerceWorkload(origin, page) {
+  const workers = {};
+  for (const c of COMMERCE_CONFIGS) {
+    const w = await startWorkerd(c, origin.url);
+    await waitListening(w);
+    workers[c.id] = { ...w, id: c.id };
+    log(`${c.id}: ${c.label}: workerd pid ${w.pid} on ${w.url}`);
+  }
+  const notes = await verifyCommerce(workers, origin, page);
+  for (const n of notes) log(n);
+  log("commerce workload: warm-up");
+  for (const c of COMMERCE_CONFIGS) {
+    const w = workers[c.id];
+    await waitIdle(w.pid);
+    const cpu0 = cpuSeconds(w.pid);
+    const r = parseWrk(await wrk(w.url + page.path, FIRST_WARMUP, COMMERCE_CONNECTIONS[page.name]));
+    await waitIdle(w.pid);
+    estimates.set(`${c.id} ${page.name}`, (cpuSeconds(w.pid) - cpu0) / Math.max(1, r.requests));
+  }
+  const results = [];
+  const order = COMMERCE_CONFIGS.map((c) => c.id);
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`commerce workload: round ${round + 1}/${ROUNDS}`);
+    const rotated = [...order.slice(round % order.length), ...order.slice(0, round % order.length)];
+    for (const id of rotated) {
+      const r = await measure(workers[id], origin, page, COMMERCE_CONNECTIONS);
+      results.push({ round, page: page.name, config: id, ...r });
+      log(
+        `  ${id.padEnd(4)} ${String(r.seconds).padStart(2)} s ${fmtInt(r.rps).padStart(6)} req/s  cpu/req ${fmt(r.cpuMsPerReq, 3)} ms (${r.requests} req)  ` +
+          `machine ${fmt(r.machineBusy)} cores` + (r.errors ? `  ERRORS ${r.errors} (${r.errorDetail})` : ""),
+      );
+    }
+  }
+  for (const [id, w] of Object.entries(workers)) {
+    const events = w.logs.filter((l) => l.includes('"veneer"'));
+    if (events.length) log(`WARNING (${id}) logged Veneer events during the run:\n${events.join("\n")}`);
+    await stopChild(w.child);
+  }
+  return { results, notes };
+}
+
+/** The commerce workload's report. */
+function commerceReport({ results, notes }, page) {
+  const agg = (id) => median(results.filter((r) => r.config === id).map((r) => r.cpuMsPerReq));
+  const paired = (num, den) => {
+    const ratios = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const n = results.find((r) => r.config === num && r.round === round);
+      const d = results.find((r) => r.config === den && r.round === round);
+      if (n && d) ratios.push(n.cpuMsPerReq / d.cpuMsPerReq);
+    }
+    return { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios), n: ratios.length };
+  };
+  const rt = (r) => (r.n > 1 ? `${fmt(r.median)}× (${fmt(r.min)}–${fmt(r.max)})` : `${fmt(r.median)}×`);
+  const b = agg("b");
+  const L = [];
+  L.push("## Commerce: a category page of 200 tiles with pin + badge + hide");
+  L.push("");
+  L.push(
+    "The page and rules of the native benchmark's commerce figure (benches/veneer.rs, `commerce`, printed by `cargo bench --bench veneer`): " +
+      "a category page of 200 product tiles (`bench/pages.mjs`, `buildCategoryPage`, byte for byte the native one), the site's " +
+      "listing defined in `settings.listings` (container `ul.product-grid`, tile `.product-tile`, key `data-sku`), and " +
+      "(`bench/commerce.mjs`) a pin of 3 SKUs, a Sale badge on 3 and a hide of 3, against the same settings with `\"rules\": []`, " +
+      "with one plain rule (a `set_text` on the heading: the cost of any rewriting) and the JS pass-through worker. " +
+      "The pin holds the listing container and reorders it; the badge and the hide stream.",
+  );
+  L.push("");
+  L.push(`| configuration | CPU/request, ms | × JS pass-through | × Veneer without rules | over JS pass-through, ms |`);
+  L.push("| --- | ---: | ---: | ---: | ---: |");
+  for (const c of COMMERCE_CONFIGS) {
+    L.push(
+      `| (${c.id}) ${c.label} | ${fmt(agg(c.id), 3)} | ${c.id === "b" ? "" : rt(paired(c.id, "b"))} | ${c.id.startsWith("vC") && c.id !== "vC0" ? rt(paired(c.id, "vC0")) : ""} | ` +
+        `${c.id === "b" ? "" : fmt(agg(c.id) - b, 3)} |`,
+    );
+  }
+  L.push("");
+  L.push(`Pin + badge + hide against one plain rule, CPU per request (paired per round): ${rt(paired("vC", "vC1"))}.`);
+  L.push("");
+  L.push(
+    `CPU time of the workerd process per request, medians of ${ROUNDS} interleaved round(s) (the order rotates each round); ` +
+      `ratios taken per round, then the median (min–max). ${COMMERCE_CONNECTIONS[page.name]} connections; page ${fmtInt(page.body.length)} B.`,
+  );
+  L.push("");
+  L.push("Checked before timing (the run stops otherwise):");
+  L.push("");
+  for (const n of notes) L.push(`- ${n}`);
+  L.push("");
+  L.push("| round | config | s | requests | req/s | CPU/req ms | machine busy, cores | errors |");
+  L.push("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results) L.push(`| ${r.round + 1} | ${r.config} | ${r.seconds} | ${r.requests} | ${fmtRps(r.rps)} | ${fmt(r.cpuMsPerReq, 3)} | ${fmt(r.machineBusy)} | ${r.errors} |`);
+  L.push("");
+  return L.join("\n");
+}
+
+/** `--commerce`: the commerce workload alone; prints its section (`--out FILE` writes it too). */
+async function commerceOnly(origin, page, started) {
+  const data = await commerceWorkload(origin, page);
+  await stopChild(origin.child);
+  const L = [`# Commerce workload, \`node bench/edge.mjs ${argv.join(" ")}\``, "", `${started.toISOString().slice(0, 16)} UTC, git ${machineInfo().git}`, ""];
+  L.push(commerceReport(data, page).replace(/^## /, "### "));
+  const md = L.join("\n");
+  console.log(md);
+  const out = option("--out", "-");
+  if (out !== "-") writeFileSync(resolve(ROOT, out), md);
+  if (!KEEP) rmSync(TMP, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
@@ -1574,6 +1727,11 @@ async function main() {
     if (origin.sizes[p.path] !== p.body.length) throw new Error("the origin and the driver built different listing pages");
   }
   if (ELEMENTS_ONLY) return elementsOnly(origin, listings, started);
+  if (COMMERCE_ONLY) {
+    const page = buildCommerce();
+    if (origin.sizes[page.path] !== page.body.length) throw new Error("the origin and the driver built different commerce pages");
+    return commerceOnly(origin, page, started);
+  }
 
   for (const c of DIAGNOSTICS) c.diagnostic = true;
   const workers = {};
@@ -1660,6 +1818,9 @@ async function main() {
   }
   log("element-only workload");
   const elements = await elementsWorkload(origin, listings, { b: workers.b });
+  log("commerce workload");
+  const commercePage = buildCommerce();
+  const commerce = await commerceWorkload(origin, commercePage);
   for (const [id, w] of Object.entries(workers)) {
     const events = w.logs.filter((l) => l.includes('"veneer"'));
     if (events.length) log(`WARNING (${id}) logged Veneer events during the run:\n${events.join("\n")}`);
@@ -1678,7 +1839,7 @@ async function main() {
   const info = machineInfo();
   const size = sizes();
   await stopChild(origin.child);
-  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings) });
+  const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings), commerce: commerceReport(commerce, commercePage) });
   console.log(markdown);
   if (OUT !== "-") {
     writeFileSync(resolve(ROOT, OUT), markdown);

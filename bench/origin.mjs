@@ -5,13 +5,13 @@
 //   node bench/origin.mjs [--port 0]     prints {"port": N, "pages": {...}} on stdout when ready
 import { createServer } from "node:http";
 import { createHash } from "node:crypto";
-import { buildListings, buildPage, buildPages, MEMORY_PAGE } from "./pages.mjs";
+import { buildCommerce, buildListings, buildPage, buildPages, MEMORY_PAGE } from "./pages.mjs";
 
 const portArg = process.argv.indexOf("--port");
 const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 
 const pages = new Map();
-for (const page of [...buildPages(), ...buildListings(), { ...MEMORY_PAGE, body: buildPage(MEMORY_PAGE.target) }]) {
+for (const page of [...buildPages(), ...buildListings(), buildCommerce(), { ...MEMORY_PAGE, body: buildPage(MEMORY_PAGE.target) }]) {
   pages.set(page.path, {
     body: page.body,
     headers: {

@@ -231,3 +231,32 @@ export function buildListing(target) {
 export function buildListings() {
   return LISTING_PAGES.map((p) => ({ ...p, body: buildListing(p.target) }));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The commerce workload's page (bench/commerce.mjs): a category page of 200 product tiles, byte for
+// byte the one the native benchmark merchandises (benches/veneer.rs, `category_page(200)`).
+
+/** The 200-tile category page: path on the origin. */
+export const COMMERCE_PAGE = { name: "200 tiles", path: "/c/commerce-200" };
+
+/** The category page of `tiles` product tiles (SKU-0, SKU-1, …); returns a Buffer (UTF-8). */
+export function buildCategoryPage(tiles = 200) {
+  let html =
+    "<!doctype html><html><head><title>Shoes</title><link rel=stylesheet href=/a.css></head>" +
+    "<body><header><nav><a href=/>Home</a> <a href=/c/shoes>Shoes</a></nav></header>" +
+    '<main><h1>Shoes</h1><p class=result-count>200 products</p><ul class="product-grid">\n';
+  for (let i = 0; i < tiles; i++) {
+    const lazy = i >= 4 ? ' loading="lazy"' : "";
+    html +=
+      `  <li class="product-tile" data-sku="SKU-${i}">\n    <a href="/p/shoe-${i}"><img src="/img/${i}.jpg" alt="Shoe ${i}" width="240" height="180"${lazy}></a>\n    ` +
+      `<h3 class="product-name"><a href="/p/shoe-${i}">Trail shoe ${i}</a></h3>\n    ` +
+      `<p class="price" data-price="${i}.00">€${i}.00</p>\n    <span class="badge-slot"></span>\n  </li>\n`;
+  }
+  html += "</ul></main><footer><p>© Shop</p></footer></body></html>";
+  return Buffer.from(html, "utf8");
+}
+
+/** The commerce page with its body: {name, path, body}. */
+export function buildCommerce() {
+  return { ...COMMERCE_PAGE, body: buildCategoryPage(200) };
+}
