@@ -57,6 +57,9 @@ const RSS_RUNS = [["d", 1], ["d", 8], ["e", 8]]; // [configuration, wrk -c] for 
 const RSS_SECONDS = QUICK ? 2 : 4;
 const COLD_REPEATS = QUICK ? 2 : 3; // cold starts per configuration and round
 const PROFILE = !flag("--no-profile");
+// --profile-out DIR: also save each raw V8 CPU profile there (`<config>-<page>.cpuprofile`, for
+// Chromium's DevTools or scripts/profile-top.mjs).
+const PROFILE_OUT = option("--profile-out", null);
 const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const CONSOLE = flag("--console");
@@ -623,6 +626,10 @@ async function profileWorker(config, origin, page, seconds, connections = CONNEC
   } catch {}
   ws.close();
   await stopChild(w.child);
+  if (PROFILE_OUT) {
+    mkdirSync(PROFILE_OUT, { recursive: true });
+    writeFileSync(join(PROFILE_OUT, `${config.id.replace(/\W/g, "_")}-${page.name}.cpuprofile`), JSON.stringify(profile));
+  }
   return { config: config.id, page: page.name, requests: out.requests, cpuMsPerReq, wasmMemoryMb, heapMb, ...summarizeProfile(profile) };
 }
 

@@ -377,7 +377,9 @@ fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decisio
                 out.plan.head.push(script);
             }
         }
-        Action::Element { selector, op, .. } => {
+        Action::Element {
+            selector, key, op, ..
+        } => {
             let edit = match op {
                 ElementOp::SetText(t) => Edit::SetText(t.render(attrs, Escape::Text)),
                 ElementOp::SetHtml(t) => Edit::SetHtml(t.render(attrs, Escape::Html)),
@@ -416,6 +418,7 @@ fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decisio
             };
             out.plan.elements.push(ElementEdit {
                 selector: selector.clone(),
+                key: key.clone(),
                 edit,
             });
         }
