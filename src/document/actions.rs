@@ -5,7 +5,6 @@ use std::rc::Rc;
 use lol_html::Selector;
 
 use super::commerce::{Banner, ListingAction, ListingOp};
-use super::selector::AttributeKey;
 use super::template::Template;
 use super::text_pattern::TextReplacement;
 
@@ -47,8 +46,6 @@ pub enum Action {
         select: String,
         /// The parsed selector, shared by every request.
         selector: Rc<Selector>,
-        /// The selector's one attribute test, when that is all it is (the renderer fuses these).
-        key: Option<Rc<AttributeKey>>,
         /// The change.
         op: ElementOp,
     },

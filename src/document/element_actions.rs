@@ -12,7 +12,7 @@ use super::names::{
 use super::operations::{ELEMENT_OPERATIONS, ElementOperation, Operation, PAGE_OPERATIONS, names};
 use super::page_actions::{compile_page_action, compile_replacement};
 use super::reader::Checker;
-use super::selector::{attribute_key, parse_selector};
+use super::selector::parse_selector;
 use super::settings::Settings;
 use super::template::Template;
 use crate::diagnostic::{JsonPath, describe};
@@ -98,7 +98,6 @@ pub(super) fn compile_action(
     Some(Action::Element {
         select: select.to_owned(),
         selector: Rc::new(selector?),
-        key: attribute_key(select).map(Rc::new),
         op,
     })
 }

@@ -54,9 +54,8 @@ pub use names::is_url_attribute;
 pub use pages::PageIndex;
 pub use rule::CompiledRule;
 pub use schema::schema;
-pub(crate) use selector::AttributeKey;
 #[cfg(test)]
-pub(crate) use selector::{attribute_key, parse_selector};
+pub(crate) use selector::parse_selector;
 pub use settings::Settings;
 pub use template::{Escape, Template, push_escaped};
 pub(crate) use text_pattern::REGEX_SCAN_BASE;

@@ -30,7 +30,6 @@ pub(super) fn banner(b: &Banner, attrs: &Value) -> (ElementEdit, Option<HeadInje
     html.push_str("</div>");
     let edit = ElementEdit {
         selector: b.selector.clone(),
-        key: None,
         edit: Edit::Insert {
             position: b.position,
             content: html,

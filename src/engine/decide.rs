@@ -377,9 +377,7 @@ fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decisio
                 out.plan.head.push(script);
             }
         }
-        Action::Element {
-            selector, key, op, ..
-        } => {
+        Action::Element { selector, op, .. } => {
             let edit = match op {
                 ElementOp::SetText(t) => Edit::SetText(t.render(attrs, Escape::Text)),
                 ElementOp::SetHtml(t) => Edit::SetHtml(t.render(attrs, Escape::Html)),
@@ -418,7 +416,6 @@ fn render_action(action: &Action, visit: &Visit, source: &str, out: &mut Decisio
             };
             out.plan.elements.push(ElementEdit {
                 selector: selector.clone(),
-                key: key.clone(),
                 edit,
             });
         }

@@ -14,6 +14,7 @@ mod vary;
 pub use decide::{Decision, Visit, decide};
 pub use explain::{AssignmentTrace, DEBUG_HEADER, debug_header};
 pub use merchandising::{ListingPlan, Slot, SlotItem, TileEdit};
+#[cfg(test)]
 pub(crate) use plan::ElementEdit;
 pub(crate) use plan::HeadInjection;
 pub use plan::{Edit, LinkRewrite, Plan};

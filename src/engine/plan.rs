@@ -5,7 +5,7 @@ use std::rc::Rc;
 use lol_html::Selector;
 
 use super::merchandising::ListingPlan;
-use crate::document::{AttributeKey, InsertPosition, TextReplacement};
+use crate::document::{InsertPosition, TextReplacement};
 
 /// One change to the elements a selector matches, with its values already rendered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,9 +46,6 @@ pub enum Edit {
 pub struct ElementEdit {
     /// The parsed selector, shared with the compiled rules.
     pub selector: Rc<Selector>,
-    /// The selector's one attribute test, when that is all it is: the rewriter tests a run of
-    /// these on the same attribute as one selector (render/keyed.rs).
-    pub key: Option<Rc<AttributeKey>>,
     /// What to do to matching elements.
     pub edit: Edit,
 }

@@ -1,7 +1,6 @@
 //! The bytes: the streaming rewriter that carries out a plan on a page as it arrives.
 
 mod edit;
-mod keyed;
 mod label;
 mod listing;
 mod rewriter;

@@ -17,9 +17,9 @@ use lol_html::{
     Selector, Settings,
 };
 
-use super::edit::rewrite_link;
+use super::edit::{apply, rewrite_link};
 use super::text_replace;
-use super::{keyed, label, listing};
+use super::{label, listing};
 use crate::engine::Plan;
 
 /// The most memory lol_html may hold for one page (an unfinished tag, mostly) before it bails out.
@@ -164,8 +164,14 @@ impl StreamRewriter {
                     .with_graceful_bail_out_on_memory_limit_exceeded(true),
             )
             .with_graceful_bail_out_on_content_handler_error(true);
-        for handler in keyed::element_handlers(&plan.elements) {
-            settings = settings.append_element_content_handler(handler);
+        for item in &plan.elements {
+            let edit = item.edit.clone();
+            let handler = ElementContentHandlers::default().element(move |el: &mut Element| {
+                apply(&edit, el);
+                Ok(())
+            });
+            settings = settings
+                .append_element_content_handler((Cow::Owned((*item.selector).clone()), handler));
         }
         if !plan.links.is_empty() {
             let links = plan.links.clone();
@@ -469,13 +475,12 @@ fn before_scripts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{InsertPosition, attribute_key, parse_selector};
+    use crate::document::{InsertPosition, parse_selector};
     use crate::engine::{Edit, ElementEdit, HeadInjection, LinkRewrite};
 
     fn edit(select: &str, edit: Edit) -> ElementEdit {
         ElementEdit {
             selector: Rc::new(parse_selector(select).unwrap()),
-            key: attribute_key(select).map(Rc::new),
             edit,
         }
     }
