@@ -60,6 +60,9 @@ const PROFILE = !flag("--no-profile");
 // --profile-out DIR: also save each raw V8 CPU profile there (`<config>-<page>.cpuprofile`, for
 // Chromium's DevTools or scripts/profile-top.mjs).
 const PROFILE_OUT = option("--profile-out", null);
+// --v8-flag FLAG (repeatable): pass a V8 flag to every workerd (its config's v8Flags), for
+// experiments such as --no-liftoff; the runtime in production takes none.
+const V8_FLAGS = argv.flatMap((a, i) => (a === "--v8-flag" && argv[i + 1] ? [argv[i + 1]] : []));
 const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const CONSOLE = flag("--console");
@@ -361,7 +364,8 @@ const config :Workerd.Config = (
     (name = "main", worker = ${main}),${extra}
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
-  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],${V8_FLAGS.length ? `
+  v8Flags = ${JSON.stringify(V8_FLAGS)},` : ""}
 );
 `;
 }
