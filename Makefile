@@ -20,16 +20,17 @@ tools:
 	@scripts/install-tools.sh
 
 # The worker's two wasm modules, one Cargo feature each: the shop's (build/index.js +
-# build/index_bg.wasm: visitors' pages, previews, /__veneer/collect) and the console's
-# (build/console/: its API, UI and publisher Durable Object; edge/entry.mjs imports it only when
-# needed). Both without the wasm's function names (KEEP_NAMES=1 keeps them, for the CPU profiles
-# of bench/edge.mjs).
+# build/index_bg.wasm: visitors' pages, previews, /__veneer/collect), bundled into the entry,
+# and the console's (edge/console/: its API, UI and publisher Durable Object), which
+# edge/entry.mjs imports only when needed and wrangler uploads beside it (wrangler.toml). Both
+# without the wasm's function names (KEEP_NAMES=1 keeps them, for the CPU profiles of
+# bench/edge.mjs).
 KEEP_NAMES ?=
 wasm: tools
 	worker-build --release -- --no-default-features --features shop
-	worker-build --release -d build/console -- --no-default-features --features console
+	worker-build --release -d edge/console -- --no-default-features --features console
 	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs build/index_bg.wasm)
-	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs build/console/index_bg.wasm)
+	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs edge/console/index_bg.wasm)
 
 # The console's web UI (console/dist/__veneer/), bundled with esbuild; under a second.
 console: tools

@@ -1,8 +1,10 @@
 // Veneer's entry point in the Workers runtime. `make wasm` builds two Rust wasm modules: the
 // shop's (build/index.js + index_bg.wasm: visitors' pages, previews, /__veneer/collect), imported
-// here, and the console's (build/console/: the marketer console's API and UI, and the publisher
+// here, and the console's (edge/console/: the marketer console's API and UI, and the publisher
 // Durable Object), imported only when a console request or the Durable Object needs it, so a
-// visitor's request never compiles or instantiates it.
+// visitor's request never compiles or instantiates it. wrangler uploads the console's files as
+// modules of their own beside this one (find_additional_modules in wrangler.toml), so the
+// specifier below is the same in this folder and in the upload.
 //
 // Both are wrapped so that even a crash inside them gives the visitor the origin's page (and a
 // console request a JSON 500). Rust code does not panic by design; if it ever does, the runtime
@@ -16,7 +18,7 @@ import Veneer from "../build/index.js";
 /** The console's module, imported once, on first use (a failed import is tried again later). */
 let consoleModule;
 function loadConsole() {
-  consoleModule ??= import("../build/console/index.js").catch((error) => {
+  consoleModule ??= import("./console/index.js").catch((error) => {
     consoleModule = undefined;
     throw error;
   });
@@ -54,6 +56,9 @@ export class VeneerPublisher {
   }
 }
 
+/** Where Veneer's script reports goals: a visitor's request, under the console's default prefix. */
+const COLLECT_PATH = "/__veneer/collect";
+
 /**
  * Whether the request is for the marketer console (the same rule as `ConsoleSettings::owns` in
  * src/edge/console_settings.rs): a console request never goes to the origin, not even after a
@@ -67,6 +72,8 @@ function isConsole(request, env) {
   const configured = String(env.CONSOLE_PATH ?? "").trim().replace(/\/+$/, "");
   const prefix = /^\/[A-Za-z0-9\/\-_.~]+$/.test(configured) ? configured : "/__veneer";
   const path = new URL(request.url).pathname;
+  // Veneer's script reports goals here (COLLECT_PATH in src/recording/collect.rs): the shop's.
+  if (path === COLLECT_PATH) return false;
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 

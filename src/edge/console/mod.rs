@@ -31,6 +31,7 @@ use worker::Env;
 use super::config::{Config, config};
 use super::console_settings::ConsoleSettings;
 use super::runtime::{js_message, log_event};
+use crate::recording::COLLECT_PATH;
 use crate::request::split_url;
 
 pub(super) use shop::Shop;
@@ -67,7 +68,8 @@ pub fn console_fetch(req: Request, env: Env, shop: Option<ShopModule>) -> Promis
     }
     .to_owned();
     match &config.console {
-        Some(console) if console.owns(&path) => {
+        // Veneer's script reports goals under the default prefix: that is the shop's.
+        Some(console) if console.owns(&path) && path != COLLECT_PATH => {
             serve(req, env, Rc::clone(&config), path, Shop::of(shop))
         }
         _ => Promise::resolve(&JsValue::NULL),
