@@ -64,7 +64,8 @@ const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const CONSOLE = flag("--console");
 // --elements: only the element-only workload (for comparing builds); --variant NAME=DIR (repeatable):
-// another Veneer build (DIR holds index.js and index_bg.wasm) measured beside build/ in that workload.
+// another Veneer build (DIR holds index.js and index_bg.wasm: a shop's module, or a one-module build made
+// with the default features) measured beside build/ in that workload; edge/console/ stays the console's.
 const ELEMENTS_ONLY = flag("--elements");
 // --commerce: only the commerce workload (bench/commerce.mjs): the 200-tile category page with pin +
 // badge + hide rules, against the same page with the listing defined and no rule, and (b).
