@@ -208,7 +208,7 @@ fn console_elsewhere(path: &str) -> Promise {
     log_event(
         "console_not_here",
         "a console request reached the shop's module: edge/entry.mjs sends them to the console's \
-         module (build/console/)",
+         module (edge/console/)",
         None,
         path,
     );
