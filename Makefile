@@ -19,12 +19,18 @@ export ESBUILD_BIN := $(BIN)/esbuild
 tools:
 	@scripts/install-tools.sh
 
-# The worker's wasm build (build/worker/shim.mjs + build/index_bg.wasm), without the wasm's
-# function names (57 KB gzipped; KEEP_NAMES=1 keeps them, for the CPU profiles of bench/edge.mjs).
+# The worker's two wasm modules, one Cargo feature each: the shop's (build/index.js +
+# build/index_bg.wasm: visitors' pages, previews, /__veneer/collect), bundled into the entry,
+# and the console's (edge/console/: its API, UI and publisher Durable Object), which
+# edge/entry.mjs imports only when needed and wrangler uploads beside it (wrangler.toml). Both
+# without the wasm's function names (KEEP_NAMES=1 keeps them, for the CPU profiles of
+# bench/edge.mjs).
 KEEP_NAMES ?=
 wasm: tools
-	worker-build --release
+	worker-build --release -- --no-default-features --features shop
+	worker-build --release -d edge/console -- --no-default-features --features console
 	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs build/index_bg.wasm)
+	$(if $(KEEP_NAMES),,node scripts/strip-wasm-names.mjs edge/console/index_bg.wasm)
 
 # The console's web UI (console/dist/__veneer/), bundled with esbuild; under a second.
 console: tools
@@ -51,3 +57,5 @@ lint:
 	cargo fmt --check
 	cargo clippy --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features shop -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features console -- -D warnings

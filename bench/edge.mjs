@@ -5,6 +5,8 @@
 //   node bench/edge.mjs --quick    # short run (~2 minutes): 1 round of short cells; prints, writes nothing
 //
 //   node bench/edge.mjs --commerce # the 200-tile category page with pin + badge + hide rules only; prints
+//   node bench/edge.mjs --cold     # cold starts only: Veneer with and without the console's module in the
+//                                  # worker, side by side (a shop request must never load it); prints
 //
 // Options: --rounds N, --duration S (seconds per measured cell, at least), --out FILE (default
 // docs/benchmarks.md for a full run, "-" for none), --no-profile, --keep (keep the temp dir),
@@ -16,6 +18,7 @@
 //   (a) the origin alone
 //   (b) a pass-through JavaScript worker               bench/workers/passthrough.mjs
 //   (c) Veneer with an empty rules document            build/ + edge/entry.mjs, {"rules": []}
+//       (the console's module, edge/console/, is in the worker too, as wrangler uploads it; shop requests never load it)
 //   (d) Veneer with 20 rules                           bench/rules.json
 //   (e) the same edits with the native HTMLRewriter    bench/workers/native-rewriter.mjs
 // plus, on the 200 KB page, cut-down variants of (d) and (e) that show where the CPU goes, and a
@@ -67,11 +70,15 @@ const OUT = option("--out", QUICK ? "-" : "docs/benchmarks.md");
 const KEEP = flag("--keep");
 const CONSOLE = flag("--console");
 // --elements: only the element-only workload (for comparing builds); --variant NAME=DIR (repeatable):
-// another Veneer build (DIR holds index.js and index_bg.wasm) measured beside build/ in that workload.
+// another Veneer build (DIR holds index.js and index_bg.wasm: a shop's module, or a one-module build made
+// with the default features) measured beside build/ in that workload; edge/console/ stays the console's.
 const ELEMENTS_ONLY = flag("--elements");
 // --commerce: only the commerce workload (bench/commerce.mjs): the 200-tile category page with pin +
 // badge + hide rules, against the same page with the listing defined and no rule, and (b).
 const COMMERCE_ONLY = flag("--commerce");
+// --cold: only cold starts of the shop's path, Veneer with the console's module in the worker (as
+// deployed) and without it, interleaved, beside (b) and any --variant builds (no rules and 20 rules).
+const COLD_ONLY = flag("--cold");
 const VARIANTS = argv.flatMap((a, i) => (a === "--variant" && argv[i + 1] ? [argv[i + 1]] : [])).map((v) => {
   const eq = v.indexOf("=");
   if (eq < 1) throw new Error(`--variant wants NAME=DIR, got ${v}`);
@@ -132,7 +139,22 @@ const COMMERCE_CONFIGS = [
   { id: "vC", label: "Veneer, pin 3 + badge 3 + hide 3", worker: "veneer", rules: "commerce" },
 ];
 const COMMERCE_CONNECTIONS = { "200 tiles": 8 };
-const byId = Object.fromEntries([...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS, ...COMMERCE_CONFIGS].map((c) => [c.id, c]));
+// The --cold workload: (b), then Veneer without rules and with the 20 rules, each with the console's
+// module in the worker (as wrangler uploads it) and without it, then the --variant builds.
+const COLD_CONFIGS = [
+  { id: "b", label: "JS pass-through", worker: "passthrough" },
+  { id: "c", label: "Veneer, no rules, console module in the worker", worker: "veneer", rules: "empty" },
+  { id: "c-", label: "Veneer, no rules, no console module", worker: "veneer", rules: "empty", noConsole: true },
+  { id: "d", label: "Veneer, 20 rules, console module in the worker", worker: "veneer", rules: "bench" },
+  { id: "d-", label: "Veneer, 20 rules, no console module", worker: "veneer", rules: "bench", noConsole: true },
+  ...VARIANTS.flatMap((v) => [
+    { id: `c:${v.name}`, label: `Veneer, build ${v.name}, no rules`, worker: "veneer", rules: "empty", build: v.name },
+    { id: `d:${v.name}`, label: `Veneer, build ${v.name}, 20 rules`, worker: "veneer", rules: "bench", build: v.name },
+  ]),
+];
+const byId = Object.fromEntries(
+  [...CONFIGS, ...DIAGNOSTICS, ...ELEMENT_CONFIGS, ...COMMERCE_CONFIGS, ...COLD_CONFIGS].map((c) => [c.id, c]),
+);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
@@ -278,10 +300,10 @@ let TMP;
 /** Copies what the workers run into a temp dir, so a rebuild during the run changes nothing. */
 function snapshot() {
   TMP = mkdtempSync(join(tmpdir(), "veneer-bench-"));
-  for (const dir of ["veneer/edge", "veneer/build", "workers"]) mkdirSync(join(TMP, dir), { recursive: true });
-  copyFileSync(join(ROOT, "edge/entry.mjs"), join(TMP, "veneer/edge/entry.mjs"));
-  copyFileSync(join(ROOT, "build/index.js"), join(TMP, "veneer/build/index.js"));
-  copyFileSync(join(ROOT, "build/index_bg.wasm"), join(TMP, "veneer/build/index_bg.wasm"));
+  for (const dir of ["veneer/edge/console", "veneer/build", "workers"]) mkdirSync(join(TMP, dir), { recursive: true });
+  for (const f of ["edge/entry.mjs", "edge/console/index.js", "edge/console/index_bg.wasm", "build/index.js", "build/index_bg.wasm"]) {
+    copyFileSync(join(ROOT, f), join(TMP, `veneer/${f}`));
+  }
   for (const w of ["passthrough", "native-rewriter", "native-elements", "kv"]) {
     copyFileSync(join(ROOT, `bench/workers/${w}.mjs`), join(TMP, `workers/${w}.mjs`));
   }
@@ -321,11 +343,17 @@ function capnp(config, port, originUrl) {
   if (config.worker === "veneer") {
     const build = config.build ? `veneer-${config.build}` : "veneer";
     const counting = config.counting ? '(name = "edge/counting.mjs", esModule = embed "veneer/edge/counting.mjs"),' : "";
+    // The console's module, as wrangler uploads it beside the entry (imported only by console requests).
+    const consoleModules = config.noConsole
+      ? ""
+      : `(name = "edge/console/index.js", esModule = embed "veneer/edge/console/index.js"),
+        (name = "edge/console/index_bg.wasm", wasm = embed "veneer/edge/console/index_bg.wasm"),`;
     main = `(
       modules = [${counting}
         (name = "edge/entry.mjs", esModule = embed "veneer/edge/entry.mjs"),
         (name = "build/index.js", esModule = embed "${build}/build/index.js"),
         (name = "build/index_bg.wasm", wasm = embed "${build}/build/index_bg.wasm"),
+        ${consoleModules}
       ],
       compatibilityDate = "${COMPATIBILITY_DATE}",
       bindings = [${origin}, (name = "RULES", kvNamespace = "kv")${CONSOLE ? ', (name = "VENEER_ADMIN_TOKEN", text = "bench")' : ""}],
@@ -800,10 +828,13 @@ function machineInfo() {
   };
 }
 
-/** Sizes of the wasm (and of its custom sections) and of the whole upload. */
-function sizes(dir = "veneer") {
-  const wasm = readFileSync(join(TMP, `${dir}/build/index_bg.wasm`));
-  const js = readFileSync(join(TMP, `${dir}/build/index.js`));
+/**
+ * Sizes of a wasm module (and of its custom sections) and of the upload with it: by default the
+ * shop's (build/, what every request loads); `module` "edge/console" is the console's.
+ */
+function sizes(dir = "veneer", module = "build") {
+  const wasm = readFileSync(join(TMP, `${dir}/${module}/index_bg.wasm`));
+  const js = readFileSync(join(TMP, `${dir}/${module}/index.js`));
   const entry = readFileSync(join(TMP, "veneer/edge/entry.mjs"));
   const gz = (b) => gzipSync(b, { level: 9 }).length;
   const custom = {};
@@ -1161,6 +1192,10 @@ function report(ctx) {
   L.push(`| of which \`name\` custom section (function names, not needed to run) | ${fmtInt(size.nameSection)} B | |`);
   L.push(`| whole upload: wasm + build/index.js + edge/entry.mjs | ${fmtInt(size.totalRaw)} B | ${fmtInt(size.totalGz)} B |`);
   L.push(`| build/index_bg.wasm without the name section (what \`make wasm\` ships) | | ${fmtInt(size.wasmGzNoNames)} B |`);
+  L.push(
+    `| edge/console/index_bg.wasm, the console's module (only console requests and the publisher load it) | ` +
+      `${fmtInt(size.console.wasmRaw)} B | ${fmtInt(size.console.wasmGz)} B (${fmtInt(size.console.wasmGzNoNames)} B without the name section) |`,
+  );
   L.push("");
   L.push("## Pages, rules and checks");
   L.push("");
@@ -1716,13 +1751,13 @@ async function commerceOnly(origin, page, started) {
 
 async function main() {
   const started = new Date();
-  for (const f of ["build/index.js", "build/index_bg.wasm", "edge/entry.mjs"]) {
+  for (const f of ["build/index.js", "build/index_bg.wasm", "edge/entry.mjs", "edge/console/index.js", "edge/console/index_bg.wasm"]) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`make wasm\` first`);
   }
   try {
     execFileSync("wrk", ["--version"], { stdio: "ignore" });
   } catch (e) {
-    if (e.code === "ENOENT") throw new Error("wrk is missing: apt-get install -y wrk");
+    if (e.code === "ENOENT" && !COLD_ONLY) throw new Error("wrk is missing: apt-get install -y wrk");
   }
   await setup();
   log(`temp dir ${TMP}; workerd ${WORKERD}`);
@@ -1738,6 +1773,7 @@ async function main() {
     if (origin.sizes[p.path] !== p.body.length) throw new Error("the origin and the driver built different listing pages");
   }
   if (ELEMENTS_ONLY) return elementsOnly(origin, listings, started);
+  if (COLD_ONLY) return coldOnly(origin, pages, started);
   if (COMMERCE_ONLY) {
     const page = buildCommerce();
     if (origin.sizes[page.path] !== page.body.length) throw new Error("the origin and the driver built different commerce pages");
@@ -1848,7 +1884,7 @@ async function main() {
   }
 
   const info = machineInfo();
-  const size = sizes();
+  const size = { ...sizes(), console: sizes("veneer", "edge/console") };
   await stopChild(origin.child);
   const { markdown, budgets } = report({ results, pages, cold, rss, scaling, profiles, info, size, notes, started, finished: new Date(), elements: elementsReport(elements, listings), commerce: commerceReport(commerce, commercePage) });
   console.log(markdown);
@@ -1857,6 +1893,53 @@ async function main() {
     log(`wrote ${OUT}`);
   }
   log("budgets: " + budgets.map((b) => `${b.pass ? "PASS" : "MISS"} ${b.name}`).join("; "));
+  if (!KEEP) rmSync(TMP, { recursive: true, force: true });
+}
+
+/**
+ * `--cold`: cold starts of the shop's path alone (the 20 KB page), each Veneer configuration with
+ * the console's module in the worker (as wrangler uploads it) and without it, interleaved (the
+ * order reversed every other round), beside (b) and the --variant builds.
+ */
+async function coldOnly(origin, pages, started) {
+  const page = pages[0];
+  const runs = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    log(`cold starts, round ${round + 1}/${ROUNDS}`);
+    const order = round % 2 ? [...COLD_CONFIGS].reverse() : COLD_CONFIGS;
+    for (let i = 0; i < COLD_REPEATS; i++) {
+      for (const c of order) runs.push({ config: c.id, round, ...(await coldStart(c, origin.url, page.path)) });
+    }
+  }
+  await stopChild(origin.child);
+  const ms = (id) => runs.filter((r) => r.config === id).map((r) => r.firstResponseMs);
+  const base = median(ms("b"));
+  const shop = sizes();
+  const consoleSize = sizes("veneer", "edge/console");
+  const L = [`# Cold starts, \`node bench/edge.mjs ${argv.join(" ")}\``, "", `${started.toISOString().slice(0, 16)} UTC, git ${machineInfo().git}`, ""];
+  L.push(
+    `From spawning a fresh workerd process (its config already written) to the complete first response for the ${page.name} page ` +
+      `(${fmtInt(page.body.length)} B), polling the port every millisecond; ${ROUNDS} round(s) of ${COLD_REPEATS} per configuration, ` +
+      "interleaved. \"Console module in the worker\" lists edge/console/index.js and its wasm among the worker's modules, as " +
+      "wrangler uploads them; without it, they are not in the worker at all.",
+  );
+  L.push("");
+  L.push("| configuration | first response, ms (median) | min | max | × (b) | runs | wasm modules in the worker, gzip -9 |");
+  L.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const c of COLD_CONFIGS) {
+    const xs = ms(c.id);
+    const sz = c.worker !== "veneer" ? "" : c.build ? fmtInt(sizes(`veneer-${c.build}`).wasmGz) + " B" :
+      c.noConsole ? `${fmtInt(shop.wasmGz)} B` : `${fmtInt(shop.wasmGz)} + ${fmtInt(consoleSize.wasmGz)} B`;
+    L.push(`| ${c.label} | ${fmt(median(xs), 0)} | ${fmt(Math.min(...xs), 0)} | ${fmt(Math.max(...xs), 0)} | ${c.id === "b" ? "" : fmt(median(xs) / base)} | ${xs.length} | ${sz} |`);
+  }
+  L.push("");
+  L.push("Every run, in order (ms):");
+  L.push("");
+  for (const c of COLD_CONFIGS) L.push(`- ${c.id}: ${ms(c.id).map((x) => fmt(x, 0)).join(", ")}`);
+  const md = L.join("\n");
+  console.log(md);
+  const out = option("--out", "-");
+  if (out !== "-") writeFileSync(resolve(ROOT, out), md);
   if (!KEEP) rmSync(TMP, { recursive: true, force: true });
 }
 

@@ -5,14 +5,26 @@
 //!
 //! Nothing here does I/O: time comes in as Unix seconds and secrets as bytes, and the edge layer
 //! (`src/edge/console/`) does the KV, D1, Durable Object and WebCrypto work around these.
+//!
+//! The shop's wasm module (built without the `console` feature) needs only the session cookie's
+//! name (to keep it from the origin) and the Access team domain's check (whether the console is
+//! on): `access` and `session` are always here, the rest only where the console is served.
 
 pub mod access;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod audit;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod auth;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod csrf;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod problems;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod revision;
 pub mod session;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod summary;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod throttle;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub mod who_matches;

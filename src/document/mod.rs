@@ -47,8 +47,12 @@ use targeting::Known;
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
 pub use commerce::{Banner, ListingAction, ListingOp, PriceChange, TileMatch};
-pub use experiments::{Experiment, Namespace, Status, is_simple_id};
-pub use goals::{Goal, GoalKind, Goals, MetricKind};
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+pub use experiments::is_simple_id;
+pub use experiments::{Experiment, Namespace, Status};
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+pub use goals::MetricKind;
+pub use goals::{Goal, GoalKind, Goals};
 pub use listings::{Listing, ProductKey, Targets};
 pub use names::is_url_attribute;
 pub use pages::PageIndex;

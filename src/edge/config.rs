@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
-use super::console::ConsoleSettings;
+use super::console_settings::ConsoleSettings;
 
 /// Deployment settings, read from `wrangler.toml` vars.
 pub(super) struct Config {

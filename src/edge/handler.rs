@@ -13,12 +13,16 @@ use chrono::{DateTime, Utc};
 use std::rc::Rc;
 
 use super::config::{Config, config};
+#[cfg(feature = "console")]
 use super::console;
 use super::origin::{
-    BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, forward, origin_request, origin_response, send,
+    BAD_ORIGIN_REQUEST, OriginRequest, bad_gateway, credentials, forward, origin_request,
+    origin_response, send,
 };
 use super::recording;
-use super::rules_cache::{cached_rules, load_preview_rules, load_rules};
+use super::rules_cache::{
+    cached_rules, forget_rules, load_preview_rules, load_rules, serving_revision,
+};
 use super::runtime::{header_map, js_headers, js_message, log_event, random_bytes};
 use super::stream::{Pipe, StreamInfo};
 use crate::document::{CompiledRules, Status};
@@ -131,11 +135,14 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     if path == COLLECT_PATH {
         return recording::collect(req, env, ctx, Rc::clone(&config), path);
     }
-    // The console's own paths (only when it is on): answered here, never by the origin.
+    // The console's own paths (only when it is on): answered by the console, never the origin.
     if let Some(console) = &config.console
         && console.owns(&path)
     {
-        return console::serve(req, env, Rc::clone(&config), path);
+        #[cfg(feature = "console")]
+        return console::serve(req, env, Rc::clone(&config), path, console::Shop::of(None));
+        #[cfg(not(feature = "console"))]
+        return console_elsewhere(&path);
     }
     let method = req.method();
     let cookie = req
@@ -147,7 +154,7 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
     let strip = config
         .console
         .as_ref()
-        .and_then(|_| console::credentials(&req, &cookie));
+        .and_then(|_| credentials(&req, &cookie));
     let origin = match origin_request(&req, &method, &config, &parts, strip.as_ref()) {
         Ok(origin) => origin,
         // No origin to fail open to: a plain 502 says the deployment needs fixing.
@@ -190,6 +197,55 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
         personalize(req, env, ctx, &config, origin, incoming)
             .await
             .map(JsValue::from)
+    })
+}
+
+/// A console path in the shop's module built without the console: `edge/entry.mjs` sends those
+/// to the console's module, so this is a deployment whose entry does not; a JSON 500 (never
+/// the origin: the request may carry the console's credentials) and one log line say so.
+#[cfg(not(feature = "console"))]
+fn console_elsewhere(path: &str) -> Promise {
+    log_event(
+        "console_not_here",
+        "a console request reached the shop's module: edge/entry.mjs sends them to the console's \
+         module (edge/console/)",
+        None,
+        path,
+    );
+    let init = ResponseInit::new();
+    init.set_status(500);
+    let answer = Headers::new()
+        .and_then(|headers| {
+            headers.set("content-type", "application/json")?;
+            headers.set("cache-control", "no-store")?;
+            init.set_headers(&headers);
+            web_sys::Response::new_with_opt_str_and_init(
+                Some(r#"{"error":"the console is not in this module; the worker's logs (console_not_here) say why"}"#),
+                &init,
+            )
+        });
+    answer.map_or_else(
+        |e| Promise::reject(&e),
+        |r| Promise::resolve(&JsValue::from(r)),
+    )
+}
+
+/// For the console's module (`edge::console::Shop`): drops what this isolate's shop holds for
+/// the KV key `key`, so its next request reads it (a saved draft shows in previews at once).
+#[wasm_bindgen(js_name = forgetRules)]
+pub fn forget_rules_for_console(key: String) {
+    forget_rules(&key);
+}
+
+/// For the console's module (`edge::console::Shop`): the console revision of the document this
+/// isolate's shop serves under the KV key `key` (`null`: none), read as a shop page would.
+#[wasm_bindgen(js_name = servingRevision)]
+pub fn serving_revision_for_console(env: Env, key: String) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        let config = config(&env);
+        // Unavailable rules have no revision: serving_revision says so.
+        let _ = load_rules(&env, &config, &key, js_sys::Date::now()).await;
+        Ok(serving_revision(&key).map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)))
     })
 }
 

@@ -10,7 +10,8 @@ use web_sys::{Headers, Request, RequestInit, RequestRedirect, ResponseInit};
 
 use super::config::Config;
 use super::runtime::{js_message, log_event};
-use crate::request::UrlParts;
+use crate::console::session::SESSION_COOKIE;
+use crate::request::{UrlParts, without_cookie};
 
 /// The origin request, as the arguments of the runtime's `fetch`.
 pub(super) struct OriginRequest {
@@ -44,6 +45,21 @@ impl Strip {
         }
         Ok(())
     }
+}
+
+/// The console credentials a shop request carries, to take off before it goes to the origin
+/// (`None`: it carries none). `cookie` is its Cookie header.
+pub(super) fn credentials(req: &Request, cookie: &str) -> Option<Strip> {
+    let authorization = req.headers().has("authorization").unwrap_or(false);
+    let cookie = if cookie.contains(SESSION_COOKIE) {
+        without_cookie(cookie, SESSION_COOKIE)
+    } else {
+        None
+    };
+    (authorization || cookie.is_some()).then_some(Strip {
+        cookie,
+        authorization,
+    })
 }
 
 /// Request headers a visitor may not send on to the origin: headers that make many origins and

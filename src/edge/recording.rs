@@ -10,22 +10,19 @@ use serde_json::json;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, ResponseInit};
-use worker::{AnalyticsEngineDataPointBuilder, D1Database, D1PreparedStatement, Env, console_log};
+use worker::{AnalyticsEngineDataPointBuilder, Env, console_log};
 
 use super::config::Config;
+use super::d1::{DB_BINDING, prepare};
 use super::handler::visitor_attributes;
 use super::rules_cache::load_rules;
 use super::runtime::{header_map, js_message, log_event};
 use crate::document::CompiledRules;
 use crate::recording::{
-    CollectError, FLUSH_DELAY_MS, FloodGuard, MAX_COLLECT_BYTES, Param, Recorded, RetentionClock,
-    Statement, Visitor, WriteBuffer, collect_events, parse_collect, retention_statements,
-    statements,
+    CollectError, FLUSH_DELAY_MS, FloodGuard, MAX_COLLECT_BYTES, Recorded, RetentionClock, Visitor,
+    WriteBuffer, collect_events, parse_collect, retention_statements, statements,
 };
 use crate::request::{PreviewState, RequestInput, Session, SessionInput};
-
-/// The D1 binding that holds the `exposures` and `conversions` tables.
-pub(super) const DB_BINDING: &str = "DB";
 
 /// The optional Analytics Engine binding (`[[analytics_engine_datasets]]` in wrangler.toml).
 const ANALYTICS_BINDING: &str = "VENEER_ANALYTICS";
@@ -37,19 +34,6 @@ thread_local! {
     static PENDING: RefCell<WriteBuffer> = RefCell::new(WriteBuffer::default());
     /// When this isolate last deleted rows past the retention.
     static RETENTION: RefCell<RetentionClock> = RefCell::new(RetentionClock::default());
-}
-
-/// A statement bound for D1.
-pub(super) fn prepare(db: &D1Database, s: &Statement) -> worker::Result<D1PreparedStatement> {
-    let values: Vec<JsValue> = s
-        .params
-        .iter()
-        .map(|p| match p {
-            Param::Text(t) => JsValue::from_str(t),
-            Param::Number(n) => JsValue::from_f64(*n),
-        })
-        .collect();
-    db.prepare(s.sql).bind(&values)
 }
 
 /// Records one request's events after the response: its statements (with the retention

@@ -4,7 +4,9 @@
 use serde_json::Value;
 
 use super::events::{Event, Visitor, conversions};
-use crate::document::{CompiledRules, is_simple_id};
+use crate::document::CompiledRules;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+use crate::document::is_simple_id;
 
 /// Where Veneer's script sends click, submit and custom goals.
 pub const COLLECT_PATH: &str = "/__veneer/collect";
@@ -90,6 +92,8 @@ pub fn collect_events(
     conversions(rules, visitor.sticky, &collected.goal, collected.value)
 }
 
+// Server conversions are posted to the console's API: not in the shop's wasm module.
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 /// A server conversion, as the shop's backend posts it: `{"goal", "visitor", "value"?}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConversion {
@@ -101,6 +105,7 @@ pub struct ServerConversion {
     pub value: f64,
 }
 
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 /// Checks the body of `POST <console>/api/conversions`; the error says what to send.
 pub fn parse_server_conversion(body: &Value) -> Result<ServerConversion, String> {
     const EXAMPLE: &str =

@@ -10,21 +10,24 @@ mod collect;
 mod events;
 mod flood;
 mod page;
+// The results API (the console's): not in the shop's wasm module.
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 mod results;
 mod sql;
 #[cfg(test)]
 mod tests;
 mod tracker;
 
-pub use collect::{
-    COLLECT_PATH, CollectError, MAX_COLLECT_BYTES, collect_events, parse_collect,
-    parse_server_conversion,
-};
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+pub use collect::parse_server_conversion;
+pub use collect::{COLLECT_PATH, CollectError, MAX_COLLECT_BYTES, collect_events, parse_collect};
 pub use events::{Recorded, Visitor};
 pub use flood::FloodGuard;
 pub use page::measure_page;
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
 pub use results::{analysis, analysis_options, counts_from_rows, results_statements};
+#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+pub use sql::server_statements;
 pub use sql::{
-    FLUSH_DELAY_MS, Param, RetentionClock, Statement, WriteBuffer, retention_statements,
-    server_statements, statements,
+    FLUSH_DELAY_MS, Param, RetentionClock, Statement, WriteBuffer, retention_statements, statements,
 };

@@ -1,5 +1,6 @@
-// Shared harness for the edge tests: the real wasm build (`make wasm`) running in workerd
-// through Miniflare, in front of real origins over HTTP, with rules in Miniflare's local KV.
+// Shared harness for the edge tests: the real wasm build (`make wasm`: the shop's module in
+// build/, the console's in edge/console/) running in workerd through Miniflare, in front of real
+// origins over HTTP, with rules in Miniflare's local KV.
 import { createServer } from "node:http";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -9,8 +10,10 @@ import { chromium } from "playwright-core";
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const DEMO_RULES = readFileSync(`${ROOT}fixtures/rules/demo.json`, "utf8");
 
-if (!existsSync(`${ROOT}build/index.js`)) {
-  throw new Error("build/index.js is missing: run `make wasm` (or `make test`) first");
+for (const built of ["build/index.js", "edge/console/index.js"]) {
+  if (!existsSync(`${ROOT}${built}`)) {
+    throw new Error(`${built} is missing: run \`make wasm\` (or \`make test\`) first`);
+  }
 }
 
 /**
@@ -48,12 +51,26 @@ function statements(sql) {
  * instead runs it in route mode, where requests keep their URL and go to that host.
  * `rules` (a string) is stored under the KV key `rules` unless it is undefined. `entry` is the
  * Workers entry module, relative to the repository (a test may wrap the real one).
+ * `consoleModule`, when given, is the source of edge/console/index.js in place of the console's
+ * built module, whose wasm is then not in the worker at all (with the real entry only).
  */
-export async function startVeneer({ origin, upstream, rules, vars = {}, listen = false, entry = "edge/entry.mjs" } = {}) {
+export async function startVeneer({ origin, upstream, rules, vars = {}, listen = false, entry = "edge/entry.mjs", consoleModule } = {}) {
   const logs = [];
+  // Miniflare finds the modules from the entry's imports (the console's, imported lazily,
+  // included), unless they are listed.
+  const modules =
+    consoleModule === undefined
+      ? { modules: true, scriptPath: `${ROOT}${entry}` }
+      : {
+          modules: [
+            { type: "ESModule", path: `${ROOT}edge/entry.mjs` },
+            { type: "ESModule", path: `${ROOT}build/index.js` },
+            { type: "CompiledWasm", path: `${ROOT}build/index_bg.wasm` },
+            { type: "ESModule", path: `${ROOT}edge/console/index.js`, contents: consoleModule },
+          ],
+        };
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: `${ROOT}${entry}`,
+    ...modules,
     modulesRoot: ROOT,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },

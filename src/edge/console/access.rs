@@ -12,43 +12,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto, WorkerGlobalScope};
 
 use crate::console::access::{
-    DEFAULT_LEEWAY_SECS, Jwk, Jwks, KeyCache, KeyLookup, certs_url, normalize_team_domain,
-    parse_jwt, validate_claims,
+    DEFAULT_LEEWAY_SECS, Jwk, Jwks, KeyCache, KeyLookup, parse_jwt, validate_claims,
 };
+use crate::edge::console_settings::AccessSettings;
 use crate::edge::runtime::{js_message, log_event};
-
-/// The Access application this console trusts (`ACCESS_TEAM_DOMAIN`, `ACCESS_AUD`).
-pub(in crate::edge) struct AccessSettings {
-    /// `https://<team>.cloudflareaccess.com`: the tokens' `iss`.
-    team: String,
-    /// Where the team's keys are.
-    certs: String,
-    /// The application's AUD tag.
-    aud: String,
-}
-
-impl AccessSettings {
-    /// The settings from the two vars, or `None` (and a log line) when the team domain is not
-    /// a domain: the console then does not trust Access at all.
-    pub(super) fn new(team: &str, aud: &str) -> Option<Self> {
-        match (normalize_team_domain(team), certs_url(team)) {
-            (Ok(team), Ok(certs)) => Some(Self {
-                team,
-                certs,
-                aud: aud.trim().to_owned(),
-            }),
-            (Err(e), _) | (_, Err(e)) => {
-                log_event(
-                    "access_misconfigured",
-                    &format!("ACCESS_TEAM_DOMAIN: {e}"),
-                    None,
-                    "",
-                );
-                None
-            }
-        }
-    }
-}
 
 thread_local! {
     /// The team's keys and when to fetch them.

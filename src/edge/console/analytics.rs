@@ -6,7 +6,7 @@ use worker::Env;
 
 use super::Failure;
 use crate::edge::config::Config;
-use crate::edge::recording::{DB_BINDING, prepare};
+use crate::edge::d1::{DB_BINDING, prepare};
 use crate::edge::rules_cache::load_rules;
 use crate::recording::{
     Statement, analysis, analysis_options, counts_from_rows, parse_server_conversion,

@@ -13,7 +13,7 @@ use super::audit;
 use super::auth::{Person, person, sign_in, sign_in_needed};
 use super::publisher::{Command, ask};
 use super::store::{DraftMeta, Store};
-use super::{ConsoleSettings, Failure, console_headers};
+use super::{ConsoleSettings, Failure, Shop, console_headers};
 use crate::console::audit::{AuditAction, AuditFormat, audit_format, audit_limit, to_csv};
 use crate::console::csrf::check_mutation;
 use crate::console::problems::{document_problems, problems_json};
@@ -22,7 +22,6 @@ use crate::console::session::clear_session_cookie_header;
 use crate::console::summary::summarize;
 use crate::console::who_matches::{matches_json, who_matches};
 use crate::edge::config::Config;
-use crate::edge::rules_cache::{forget_rules, load_rules, serving_revision};
 use crate::edge::runtime::{header_map, js_message};
 use crate::request::{make_preview_token, param, parse_duration, rfc3339_utc, split_url};
 
@@ -64,6 +63,8 @@ impl From<Failure> for Reply {
 struct Call<'a> {
     env: &'a Env,
     config: &'a Config,
+    /// The rules cache that serves the shop's pages.
+    shop: &'a Shop,
     /// `https://shop.example`: the console's own origin.
     origin: String,
     secure: bool,
@@ -78,9 +79,10 @@ pub(super) async fn answer(
     env: &Env,
     config: &Config,
     settings: &ConsoleSettings,
+    shop: &Shop,
     endpoint: &str,
 ) -> Result<web_sys::Response, JsValue> {
-    let reply = match call(req, env, config, settings, endpoint).await {
+    let reply = match call(req, env, config, settings, shop, endpoint).await {
         Ok(reply) => reply,
         Err(failure) => failure.into(),
     };
@@ -109,6 +111,7 @@ async fn call(
     env: &Env,
     config: &Config,
     settings: &ConsoleSettings,
+    shop: &Shop,
     endpoint: &str,
 ) -> Result<Reply, Failure> {
     let method = req.method();
@@ -140,6 +143,7 @@ async fn call(
     let call = Call {
         env,
         config,
+        shop,
         origin,
         secure,
         now_ms,
@@ -356,7 +360,7 @@ async fn save_draft(call: &Call<'_>, who: &Person) -> Result<Reply, Failure> {
     };
     store.save_draft(&document, &meta).await?;
     // This isolate's previews show the saved draft at once (the visual editor reloads its frame).
-    forget_rules(&call.config.draft_key);
+    call.shop.forget(&call.config.draft_key);
     let problems = document_problems(&document);
     let old = before.and_then(|(text, _)| serde_json::from_str::<Value>(&text).ok());
     let mut summary = match serde_json::from_str::<Value>(&document) {
@@ -475,8 +479,10 @@ async fn status(call: &Call<'_>) -> Result<Reply, Failure> {
     }
     let live = head["head"]["number"].as_u64();
     // As a shop page would: from this isolate's memory while fresh, else from KV.
-    let _ = load_rules(call.env, call.config, &call.config.key, call.now_ms).await;
-    let serving = serving_revision(&call.config.key);
+    let serving = call
+        .shop
+        .revision(call.env, call.config, &call.config.key, call.now_ms)
+        .await;
     Ok(Reply::json(
         200,
         json!({ "live": live, "serving": serving, "propagating": live.is_some() && live != serving }),

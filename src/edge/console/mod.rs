@@ -5,6 +5,10 @@
 //! The console is on only when a way in is configured (the `VENEER_ADMIN_TOKEN` secret, or the
 //! `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` vars); otherwise its paths are shop paths like any
 //! other. Console answers never come from the origin and are never cached.
+//!
+//! Built alone (the `console` feature without `shop`: build/console/), this is a wasm module of
+//! its own that `edge/entry.mjs` loads only for a console request or the Durable Object; it
+//! answers through [`console_fetch`]. Built with the shop, the shop's handler calls [`serve`].
 
 mod access;
 mod analytics;
@@ -12,6 +16,7 @@ mod api;
 mod audit;
 mod auth;
 mod publisher;
+mod shop;
 mod store;
 mod ui;
 
@@ -23,108 +28,14 @@ use wasm_bindgen::JsValue;
 use web_sys::{Headers, Request, ResponseInit};
 use worker::Env;
 
-use super::config::Config;
-use super::origin::Strip;
+use super::config::{Config, config};
+use super::console_settings::ConsoleSettings;
 use super::runtime::{js_message, log_event};
-use crate::console::session::{SESSION_COOKIE, SESSION_TTL_SECS};
-use crate::request::without_cookie;
+use crate::recording::COLLECT_PATH;
+use crate::request::split_url;
 
-pub(super) use access::AccessSettings;
-
-/// The prefix the console lives under when `CONSOLE_PATH` is not set.
-const DEFAULT_PREFIX: &str = "/__veneer";
-
-/// The longest session `CONSOLE_SESSION_SECONDS` may ask for: a week.
-const MAX_SESSION_SECS: u64 = 7 * 86_400;
-
-/// The console's settings, read with the other vars once per isolate.
-pub(super) struct ConsoleSettings {
-    /// `/__veneer`: no trailing slash.
-    pub(super) prefix: String,
-    /// `VENEER_ADMIN_TOKEN`, when set.
-    pub(super) admin_token: Option<String>,
-    /// Cloudflare Access, when both of its vars are set.
-    pub(super) access: Option<AccessSettings>,
-    /// How long a session cookie lasts (`CONSOLE_SESSION_SECONDS`: 12 hours by default, a
-    /// week at most).
-    pub(super) session_secs: u64,
-}
-
-impl ConsoleSettings {
-    /// The console's settings, or `None` when no way in is configured (the console is off).
-    pub(super) fn new(var: &dyn Fn(&str) -> Option<String>, env: &Env) -> Option<Self> {
-        let admin_token = env
-            .secret("VENEER_ADMIN_TOKEN")
-            .map(|s| s.to_string())
-            .ok()
-            .filter(|t| !t.trim().is_empty());
-        let access = match (var("ACCESS_TEAM_DOMAIN"), var("ACCESS_AUD")) {
-            (Some(team), Some(aud)) => AccessSettings::new(&team, &aud),
-            _ => None,
-        };
-        if admin_token.is_none() && access.is_none() {
-            return None;
-        }
-        let prefix = var("CONSOLE_PATH").map_or_else(|| DEFAULT_PREFIX.to_owned(), |p| prefix(&p));
-        let session_secs = var("CONSOLE_SESSION_SECONDS")
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .filter(|&s| s > 0)
-            .unwrap_or(SESSION_TTL_SECS)
-            .min(MAX_SESSION_SECS);
-        Some(Self {
-            prefix,
-            admin_token,
-            access,
-            session_secs,
-        })
-    }
-
-    /// Whether `path` (raw, as in the URL) is the console's: the prefix itself or under it.
-    pub(super) fn owns(&self, path: &str) -> bool {
-        path.strip_prefix(self.prefix.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    }
-}
-
-/// `CONSOLE_PATH` as a prefix: one leading slash, no trailing one; the default (and a log line)
-/// when it is not a usable path (`/` would take the whole shop).
-fn prefix(path: &str) -> String {
-    let trimmed = path.trim().trim_end_matches('/');
-    let usable = trimmed.starts_with('/')
-        && trimmed.len() > 1
-        && trimmed
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
-    if usable {
-        trimmed.to_owned()
-    } else {
-        log_event(
-            "console_path_invalid",
-            &format!(
-                "CONSOLE_PATH {path:?} is not a path like /__veneer (letters, digits, - _ . ~ \
-                 and /, not / alone); the console is at {DEFAULT_PREFIX}"
-            ),
-            None,
-            path,
-        );
-        DEFAULT_PREFIX.to_owned()
-    }
-}
-
-/// The console credentials a shop request carries, to take off before it goes to the origin
-/// (`None`: it carries none). `cookie` is its Cookie header.
-pub(super) fn credentials(req: &Request, cookie: &str) -> Option<Strip> {
-    let authorization = req.headers().has("authorization").unwrap_or(false);
-    let cookie = if cookie.contains(SESSION_COOKIE) {
-        without_cookie(cookie, SESSION_COOKIE)
-    } else {
-        None
-    };
-    (authorization || cookie.is_some()).then_some(Strip {
-        cookie,
-        authorization,
-    })
-}
+pub(super) use shop::Shop;
+use shop::ShopModule;
 
 /// An API answer that is an error: its status, and `{"error": "<what to do>"}`.
 #[derive(Debug)]
@@ -143,9 +54,37 @@ impl Failure {
     }
 }
 
-/// Answers a console request (the handler has checked [`ConsoleSettings::owns`]); never the
+/// The console module's fetch handler (`edge/entry.mjs` calls it for the console's paths): the
+/// console's answer, or `null` when the path is not the console's after all (the console is
+/// off: no way in that works, such as an `ACCESS_TEAM_DOMAIN` that is not a domain), for the
+/// shop's module to answer. `shop` is the shop's module, whose rules cache some answers look at.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = consoleFetch)]
+pub fn console_fetch(req: Request, env: Env, shop: Option<ShopModule>) -> Promise {
+    let config = config(&env);
+    let url = req.url();
+    let path = match split_url(&url).path {
+        "" => "/",
+        path => path,
+    }
+    .to_owned();
+    match &config.console {
+        // Veneer's script reports goals under the default prefix: that is the shop's.
+        Some(console) if console.owns(&path) && path != COLLECT_PATH => {
+            serve(req, env, Rc::clone(&config), path, Shop::of(shop))
+        }
+        _ => Promise::resolve(&JsValue::NULL),
+    }
+}
+
+/// Answers a console request (the caller has checked [`ConsoleSettings::owns`]); never the
 /// origin's answer, never cacheable.
-pub(super) fn serve(req: Request, env: Env, config: Rc<Config>, path: String) -> Promise {
+pub(super) fn serve(
+    req: Request,
+    env: Env,
+    config: Rc<Config>,
+    path: String,
+    shop: Shop,
+) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move {
         let Some(settings) = config.console.as_ref() else {
             return Err(JsValue::from_str("console is off"));
@@ -157,7 +96,7 @@ pub(super) fn serve(req: Request, env: Env, config: Rc<Config>, path: String) ->
             // `/__veneer` → `/__veneer/`, so the UI's relative URLs resolve under the prefix.
             redirect(&format!("{}/", settings.prefix))
         } else if let Some(endpoint) = rest.strip_prefix("/api/") {
-            api::answer(&req, &env, &config, settings, endpoint).await
+            api::answer(&req, &env, &config, settings, &shop, endpoint).await
         } else {
             ui::answer(&req, &env, settings, rest).await
         };
