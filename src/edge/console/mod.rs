@@ -6,7 +6,7 @@
 //! `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` vars); otherwise its paths are shop paths like any
 //! other. Console answers never come from the origin and are never cached.
 //!
-//! Built alone (the `console` feature without `shop`: build/console/), this is a wasm module of
+//! Built alone (the `console` feature without `shop`: edge/console/), this is a wasm module of
 //! its own that `edge/entry.mjs` loads only for a console request or the Durable Object; it
 //! answers through [`console_fetch`]. Built with the shop, the shop's handler calls [`serve`].
 
