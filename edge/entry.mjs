@@ -2,7 +2,8 @@
 // shop's (build/index.js + index_bg.wasm: visitors' pages, previews, /__veneer/collect), imported
 // here, and the console's (edge/console/: the marketer console's API and UI, and the publisher
 // Durable Object), imported only when a console request or the Durable Object needs it, so a
-// visitor's request never compiles or instantiates it. wrangler uploads the console's files as
+// visitor's request never instantiates it (the runtime still compiles every wasm module of the
+// upload when the worker starts: docs/performance.md, "Cold start"). wrangler uploads the console's files as
 // modules of their own beside this one (find_additional_modules in wrangler.toml), so the
 // specifier below is the same in this folder and in the upload.
 //
