@@ -243,9 +243,8 @@ pub fn forget_rules_for_console(key: String) {
 pub fn serving_revision_for_console(env: Env, key: String) -> Promise {
     wasm_bindgen_futures::future_to_promise(async move {
         let config = config(&env);
-        // Unavailable rules have no revision: serving_revision says so.
-        let _ = load_rules(&env, &config, &key, js_sys::Date::now()).await;
-        Ok(serving_revision(&key).map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)))
+        let revision = serving_revision(&env, &config, &key, js_sys::Date::now()).await;
+        Ok(revision.map_or(JsValue::NULL, |n| JsValue::from_f64(n as f64)))
     })
 }
 

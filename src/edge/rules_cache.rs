@@ -157,8 +157,16 @@ async fn within<T>(ms: u32, future: impl std::future::Future<Output = T>) -> Opt
 }
 
 /// The console revision of the document this isolate serves under `key` (see
-/// [`Loaded::revision`]), as last loaded.
-pub(super) fn serving_revision(key: &str) -> Option<u64> {
+/// [`Loaded::revision`]), read as a shop page would read it (from memory while fresh, else from
+/// KV); `None` when it has none or the rules are unavailable.
+pub(super) async fn serving_revision(
+    env: &Env,
+    config: &Config,
+    key: &str,
+    now: f64,
+) -> Option<u64> {
+    // Unavailable rules leave nothing loaded under `key`, so no revision.
+    let _ = load_rules(env, config, key, now).await;
     LOADED.with_borrow(|loaded| loaded.get(key).and_then(|l| l.revision))
 }
 

@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
 use crate::edge::config::Config;
-use crate::edge::rules_cache::{forget_rules, load_rules, serving_revision};
+use crate::edge::rules_cache::{forget_rules, serving_revision};
 use crate::edge::runtime::{js_message, log_event};
 
 #[wasm_bindgen]
@@ -63,9 +63,7 @@ impl Shop {
         now_ms: f64,
     ) -> Option<u64> {
         let Some(shop) = &self.module else {
-            // Unavailable rules have no revision: serving_revision says so.
-            let _ = load_rules(env, config, key, now_ms).await;
-            return serving_revision(key);
+            return serving_revision(env, config, key, now_ms).await;
         };
         let answer = match shop.serving_revision(key) {
             Ok(promise) => JsFuture::from(promise).await,
