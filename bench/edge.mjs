@@ -301,7 +301,7 @@ let TMP;
 function snapshot() {
   TMP = mkdtempSync(join(tmpdir(), "veneer-bench-"));
   for (const dir of ["veneer/edge/console", "veneer/build", "workers"]) mkdirSync(join(TMP, dir), { recursive: true });
-  for (const f of ["edge/entry.mjs", "edge/console/index.js", "edge/console/index_bg.wasm", "build/index.js", "build/index_bg.wasm"]) {
+  for (const f of ["edge/entry.mjs", "edge/origin.mjs", "edge/console/index.js", "edge/console/index_bg.wasm", "build/index.js", "build/index_bg.wasm"]) {
     copyFileSync(join(ROOT, f), join(TMP, `veneer/${f}`));
   }
   for (const w of ["passthrough", "native-rewriter", "native-elements", "kv"]) {
@@ -351,6 +351,7 @@ function capnp(config, port, originUrl) {
     main = `(
       modules = [${counting}
         (name = "edge/entry.mjs", esModule = embed "veneer/edge/entry.mjs"),
+        (name = "edge/origin.mjs", esModule = embed "veneer/edge/origin.mjs"),
         (name = "build/index.js", esModule = embed "${build}/build/index.js"),
         (name = "build/index_bg.wasm", wasm = embed "${build}/build/index_bg.wasm"),
         ${consoleModules}
@@ -1751,7 +1752,7 @@ async function commerceOnly(origin, page, started) {
 
 async function main() {
   const started = new Date();
-  for (const f of ["build/index.js", "build/index_bg.wasm", "edge/entry.mjs", "edge/console/index.js", "edge/console/index_bg.wasm"]) {
+  for (const f of ["build/index.js", "build/index_bg.wasm", "edge/entry.mjs", "edge/origin.mjs", "edge/console/index.js", "edge/console/index_bg.wasm"]) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`make wasm\` first`);
   }
   try {

@@ -15,6 +15,7 @@
 // instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Veneer from "../build/index.js";
+import { originRequest } from "./origin.mjs";
 
 /** The console's module, imported once, on first use (a failed import is tried again later). */
 let consoleModule;
@@ -60,6 +61,12 @@ export class VeneerPublisher {
 /** Where Veneer's script reports goals: a visitor's request, under the console's default prefix. */
 const COLLECT_PATH = "/__veneer/collect";
 
+/** Whether the console is on: a sign-in is configured (`ConsoleSettings` in src/edge/console_settings.rs). */
+function consoleOn(env) {
+  const set = (name) => String(env[name] ?? "").trim() !== "";
+  return set("VENEER_ADMIN_TOKEN") || (set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"));
+}
+
 /**
  * Whether the request is for the marketer console (the same rule as `ConsoleSettings::owns` in
  * src/edge/console_settings.rs): a console request never goes to the origin, not even after a
@@ -67,9 +74,7 @@ const COLLECT_PATH = "/__veneer/collect";
  * be off (an ACCESS_TEAM_DOMAIN that is not a domain), and the request is then the shop's.
  */
 function isConsole(request, env) {
-  const set = (name) => String(env[name] ?? "").trim() !== "";
-  const on = set("VENEER_ADMIN_TOKEN") || (set("ACCESS_TEAM_DOMAIN") && set("ACCESS_AUD"));
-  if (!on) return false;
+  if (!consoleOn(env)) return false;
   const configured = String(env.CONSOLE_PATH ?? "").trim().replace(/\/+$/, "");
   const prefix = /^\/[A-Za-z0-9\/\-_.~]+$/.test(configured) ? configured : "/__veneer";
   const path = new URL(request.url).pathname;
@@ -78,58 +83,114 @@ function isConsole(request, env) {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
 
-// Headers no visitor may send on to the origin (UNKEYED_OVERRIDES in src/edge/origin.rs).
-const UNKEYED_OVERRIDES = ["x-forwarded-host", "x-host", "x-forwarded-server", "x-forwarded-scheme",
-  "x-original-url", "x-rewrite-url", "x-http-method-override", "x-http-method", "x-method-override",
-  "forwarded"];
+/** The console's session cookie (SESSION_COOKIE in src/console/session.rs). */
+const SESSION_COOKIE = "veneer_console";
 
-/** The request the origin would have got from Veneer: same method, headers, body; manual redirects. */
-function originRequest(request, env) {
-  const headers = new Headers(request.headers);
-  for (const name of UNKEYED_OVERRIDES) headers.delete(name);
-  if (!env.ORIGIN) return new Request(request, { headers, redirect: "manual" });
+/**
+ * The request the origin would have got from Veneer (`originRequest`, as the shop's module makes
+ * it), for the retry after a crash. With the console on, the console's credentials never reach
+ * the origin: not its session cookie (the other cookies stay) and not Authorization.
+ */
+function retryRequest(request, env) {
+  let cookie;
+  let dropAuthorization = false;
+  if (consoleOn(env)) {
+    dropAuthorization = request.headers.has("authorization");
+    const pairs = (request.headers.get("cookie") ?? "").split(";");
+    const isSession = (pair) => pair.split("=")[0].trim() === SESSION_COOKIE && pair.includes("=");
+    if (pairs.some(isSession)) {
+      cookie = pairs.filter((pair) => !isSession(pair) && pair.trim() !== "").map((pair) => pair.trim()).join("; ");
+    }
+  }
+  if (!env.ORIGIN) return originRequest(request, undefined, "", cookie, dropAuthorization);
   const incoming = new URL(request.url);
   const target = new URL(env.ORIGIN);
   target.pathname = incoming.pathname;
   target.search = incoming.search;
-  headers.delete("host");
-  headers.set("x-forwarded-host", incoming.host);
-  return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });
+  return originRequest(request, target.href, incoming.host, cookie, dropAuthorization);
 }
 
 // A Rust panic aborts the Wasm instance; a request awaiting it would then never settle. The
 // runtime reports the abort as an error event, which fails over every request still waiting.
 const waiting = new Set();
 const failOver = (event) => {
-  for (const reject of waiting) reject(event.error ?? event.reason ?? new Error("worker crashed"));
+  for (const fail of waiting) fail(event.error ?? event.reason ?? new Error("worker crashed"));
 };
 addEventListener("error", failOver);
 addEventListener("unhandledrejection", failOver);
 
-export default class extends WorkerEntrypoint {
-  async fetch(request) {
-    if (isConsole(request, this.env)) {
-      const answer = await this.console(request);
-      if (answer) return answer;
+/**
+ * `answer()`, a wasm module's answer to `request`, or `fallback()`'s should it crash (a panic, an
+ * instance that traps, a module that does not load): one log line `event` says why. Promises and
+ * callbacks, not async functions: every request pays for this, and each async layer costs a page
+ * without rules microseconds (docs/performance.md, "Rules-free pages").
+ */
+function guarded(request, event, answer, fallback) {
+  return new Promise((resolve, reject) => {
+    const fail = (error) => {
+      if (!waiting.delete(fail)) return;
+      console.log(JSON.stringify({
+        veneer: event,
+        detail: String(error && error.message ? error.message : error),
+        rules_version: null,
+        path: new URL(request.url).pathname,
+      }));
+      try {
+        resolve(fallback());
+      } catch (error) {
+        reject(error);
+      }
+    };
+    waiting.add(fail);
+    try {
+      Promise.resolve(answer()).then((response) => {
+        if (waiting.delete(fail)) resolve(response);
+      }, fail);
+    } catch (error) {
+      fail(error);
     }
+  });
+}
+
+/**
+ * The shop module's `fetch`, called on its prototype with `env` and `ctx`: `new Veneer(ctx, env)`
+ * would wrap the instance and the method in proxies on every request (about 10 µs of a page
+ * without rules). Each call of the glue re-creates an instance that trapped (the failopen tests
+ * check that the request after a panic is rewritten again).
+ */
+const shopFetch = Veneer.prototype.fetch;
+
+export default class extends WorkerEntrypoint {
+  fetch(request) {
+    return isConsole(request, this.env) ? this.consoleFirst(request) : this.page(request);
+  }
+
+  /** A shop request: the shop module's answer, or the origin's should it crash. */
+  page(request) {
     // A body can be read once; keep a copy for the retry only when there is one.
     const spare = request.body ? request.clone() : request;
     // Route mode: should even the retry below throw, the runtime still sends the request on.
     if (!this.env.ORIGIN) this.ctx.passThroughOnException();
-    return this.guarded(
+    return guarded(
       request,
       "worker_crashed",
-      () => new Veneer(this.ctx, this.env).fetch(request),
-      () => fetch(originRequest(spare, this.env)),
+      () => shopFetch.call({ env: this.env, ctx: this.ctx }, request),
+      () => fetch(retryRequest(spare, this.env)),
     );
+  }
+
+  /** A console request: the console's answer, or the shop's when the console turns out to be off. */
+  async consoleFirst(request) {
+    const answer = await this.console(request);
+    return answer ?? this.page(request);
   }
 
   /**
    * A console request: the console module's answer (`null`: the console is off after all), or a
    * JSON 500 should it crash or fail to load (never the origin).
    */
-  async console(request) {
-    return this.guarded(
+  console(request) {
+    return guarded(
       request,
       "console_crashed",
       async () => {
@@ -154,28 +215,5 @@ export default class extends WorkerEntrypoint {
       forgetRules: (key) => shop.forgetRules(key),
       servingRevision: (key) => shop.servingRevision(this.env, key),
     };
-  }
-
-  /**
-   * `answer()`, a wasm module's answer to `request`, or `fallback()`'s should it crash (a panic,
-   * an instance that traps, a module that does not load): one log line `event` says why.
-   */
-  async guarded(request, event, answer, fallback) {
-    let reject;
-    const crashed = new Promise((_, r) => (reject = r));
-    waiting.add(reject);
-    try {
-      return await Promise.race([answer(), crashed]);
-    } catch (error) {
-      console.log(JSON.stringify({
-        veneer: event,
-        detail: String(error && error.message ? error.message : error),
-        rules_version: null,
-        path: new URL(request.url).pathname,
-      }));
-      return fallback();
-    } finally {
-      waiting.delete(reject);
-    }
   }
 }

@@ -155,7 +155,7 @@ pub fn fetch(req: Request, env: Env, ctx: worker::worker_sys::Context) -> Promis
         .console
         .as_ref()
         .and_then(|_| credentials(&req, &cookie));
-    let origin = match origin_request(&req, &method, &config, &parts, strip.as_ref()) {
+    let origin = match origin_request(&req, &config, &parts, strip.as_ref()) {
         Ok(origin) => origin,
         // No origin to fail open to: a plain 502 says the deployment needs fixing.
         Err(e) => {

@@ -6,23 +6,27 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, RequestRedirect, ResponseInit};
+use web_sys::{Request, ResponseInit};
 
 use super::config::Config;
 use super::runtime::{js_message, log_event};
 use crate::console::session::SESSION_COOKIE;
 use crate::request::{UrlParts, without_cookie};
 
-/// The origin request, as the arguments of the runtime's `fetch`.
-pub(super) struct OriginRequest {
-    /// The visitor's own request (route mode) or the URL under `ORIGIN`.
-    pub(super) target: OriginTarget,
-    pub(super) init: RequestInit,
-}
+/// The origin request: the visitor's, made by `edge/origin.mjs` (one call across the boundary).
+pub(super) struct OriginRequest(Request);
 
-pub(super) enum OriginTarget {
-    Request(Request),
-    Url(String),
+#[wasm_bindgen(module = "/edge/origin.mjs")]
+extern "C" {
+    /// `originRequest` of `edge/origin.mjs`, shared with the entry's retry after a crash.
+    #[wasm_bindgen(js_name = originRequest, catch)]
+    fn js_origin_request(
+        request: &Request,
+        target: Option<&str>,
+        forwarded_host: &str,
+        cookie: Option<&str>,
+        drop_authorization: bool,
+    ) -> Result<Request, JsValue>;
 }
 
 /// Console credentials to take off a shop request before it goes to the origin.
@@ -31,20 +35,6 @@ pub(super) struct Strip {
     pub(super) cookie: Option<String>,
     /// Whether to drop `Authorization`.
     pub(super) authorization: bool,
-}
-
-impl Strip {
-    fn apply(&self, headers: &Headers) -> Result<(), JsValue> {
-        if self.authorization {
-            headers.delete("authorization")?;
-        }
-        match self.cookie.as_deref() {
-            Some("") => headers.delete("cookie")?,
-            Some(cookie) => headers.set("cookie", cookie)?,
-            None => {}
-        }
-        Ok(())
-    }
 }
 
 /// The console credentials a shop request carries, to take off before it goes to the origin
@@ -62,87 +52,43 @@ pub(super) fn credentials(req: &Request, cookie: &str) -> Option<Strip> {
     })
 }
 
-/// Request headers a visitor may not send on to the origin: headers that make many origins and
-/// frameworks take another host, scheme, URL or method than the request's own, and that caches
-/// do not key on, so one visitor could poison a page cached for everyone. In `ORIGIN` mode
-/// Veneer sets `X-Forwarded-Host` itself (the visitor's authority); in route mode the runtime's
-/// own request line and `Host` stand.
-pub(super) const UNKEYED_OVERRIDES: [&str; 10] = [
-    "x-forwarded-host",
-    "x-host",
-    "x-forwarded-server",
-    "x-forwarded-scheme",
-    "x-original-url",
-    "x-rewrite-url",
-    "x-http-method-override",
-    "x-http-method",
-    "x-method-override",
-    "forwarded",
-];
-
-fn without_overrides(headers: &Headers) -> Result<(), JsValue> {
-    for name in UNKEYED_OVERRIDES {
-        headers.delete(name)?;
-    }
-    Ok(())
-}
-
 /// Builds the request to the origin: the visitor's, sent on as it came (or to `ORIGIN`), less
-/// the console's credentials when `strip` says so and less [`UNKEYED_OVERRIDES`].
+/// the console's credentials when `strip` says so and less the unkeyed override headers
+/// (`UNKEYED_OVERRIDES` in `edge/origin.mjs`).
 pub(super) fn origin_request(
     req: &Request,
-    method: &str,
     config: &Config,
     url: &UrlParts,
     strip: Option<&Strip>,
 ) -> Result<OriginRequest, JsValue> {
-    let init = RequestInit::new();
-    init.set_redirect(RequestRedirect::Manual);
-    let Some(origin) = &config.origin else {
-        // Route mode: the same request (URL, method, headers, body), with manual redirects.
-        let headers = Headers::new_with_headers(&req.headers())?;
-        without_overrides(&headers)?;
-        if let Some(strip) = strip {
-            strip.apply(&headers)?;
+    let target = match &config.origin {
+        // Route mode: the same request (URL, method, headers, body).
+        None => None,
+        Some(origin) => {
+            let origin = origin.as_deref().map_err(|e| JsValue::from_str(e))?;
+            let mut target = format!("{origin}{}", url.path);
+            if let Some(query) = url.query {
+                target.push('?');
+                target.push_str(query);
+            }
+            Some(target)
         }
-        init.set_headers(&headers);
-        return Ok(OriginRequest {
-            target: OriginTarget::Request(<Request as Clone>::clone(req)),
-            init,
-        });
     };
-    let origin = origin.as_deref().map_err(|e| JsValue::from_str(e))?;
-    let mut target = format!("{origin}{}", url.path);
-    if let Some(query) = url.query {
-        target.push('?');
-        target.push_str(query);
-    }
-    let headers = Headers::new_with_headers(&req.headers())?;
-    headers.delete("host")?;
-    without_overrides(&headers)?;
-    headers.set("x-forwarded-host", url.authority.unwrap_or_default())?;
-    if let Some(strip) = strip {
-        strip.apply(&headers)?;
-    }
-    init.set_method(method);
-    init.set_headers(&headers);
-    if let Some(body) = req.body() {
-        init.set_body(&body);
-    }
-    Ok(OriginRequest {
-        target: OriginTarget::Url(target),
-        init,
-    })
+    js_origin_request(
+        req,
+        target.as_deref(),
+        url.authority.unwrap_or_default(),
+        strip.and_then(|s| s.cookie.as_deref()),
+        strip.is_some_and(|s| s.authorization),
+    )
+    .map(OriginRequest)
 }
 
 /// Starts the origin fetch: the runtime's own promise of the origin's response object (status
 /// text, `webSocket`, `cf` and body untouched, nothing copied).
 pub(super) fn start_fetch(origin: &OriginRequest) -> Promise {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    match &origin.target {
-        OriginTarget::Request(r) => global.fetch_with_request_and_init(r, &origin.init),
-        OriginTarget::Url(u) => global.fetch_with_str_and_init(u, &origin.init),
-    }
+    global.fetch_with_request(&origin.0)
 }
 
 /// The origin's response, awaited.

@@ -420,6 +420,26 @@ describe("the console and the origin", () => {
     });
   });
 
+  test("the retry after a crash does not forward the console cookie or Authorization either", async () => {
+    // The fail-open drill panics the shop's module on /products: edge/entry.mjs sends the request on itself.
+    await withConsole(async (veneer) => {
+      seen.length = 0;
+      const page = await veneer.fetch("/products?x=1", {
+        headers: { cookie: " cart=2 ;veneer_console=abc.def.ghi; theme=dark", authorization: `Bearer ${TOKEN}`, "x-forwarded-host": "evil.example" },
+      });
+      assert.equal(page.status, 200);
+      await page.text();
+      await (await veneer.fetch("/products", { headers: { cookie: "veneer_console=abc" } })).text();
+      await (await veneer.fetch("/products", { headers: { cookie: "cart=2", authorization: "Basic dXNlcjpwYXNz" } })).text();
+      assert.deepEqual(seen.map((r) => [r.path, r.headers.cookie, r.headers.authorization, r.headers["x-forwarded-host"]]), [
+        ["/products?x=1", "cart=2; theme=dark", undefined, "shop.test"],
+        ["/products", undefined, undefined, "shop.test"],
+        ["/products", "cart=2", undefined, "shop.test"],
+      ]);
+      assert.deepEqual((await veneer.events()).map((e) => e.veneer), ["worker_crashed", "worker_crashed", "worker_crashed"]);
+    }, { vars: { FAIL_OPEN_DRILL_PATH: "/products" } });
+  });
+
   test("CONSOLE_PATH moves the console; the old prefix is then a shop path", async () => {
     await withConsole(async (veneer) => {
       seen.length = 0;

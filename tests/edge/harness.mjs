@@ -64,6 +64,7 @@ export async function startVeneer({ origin, upstream, rules, vars = {}, listen =
       : {
           modules: [
             { type: "ESModule", path: `${ROOT}edge/entry.mjs` },
+            { type: "ESModule", path: `${ROOT}edge/origin.mjs` },
             { type: "ESModule", path: `${ROOT}build/index.js` },
             { type: "CompiledWasm", path: `${ROOT}build/index_bg.wasm` },
             { type: "ESModule", path: `${ROOT}edge/console/index.js`, contents: consoleModule },

@@ -1,6 +1,6 @@
 // Hostile requests at the edge: headers a visitor sends to spoof geo or to poison the origin's
 // caches. Geo comes from request.cf only; the unkeyed override headers never reach the origin,
-// in either mode (src/edge/origin.rs, UNKEYED_OVERRIDES; docs/hardening.md).
+// in either mode (edge/origin.mjs, UNKEYED_OVERRIDES; docs/hardening.md).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { startOrigin, startVeneer } from "./harness.mjs";

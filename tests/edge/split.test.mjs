@@ -101,3 +101,27 @@ test("a console request loads the console's module: broken, it gets a JSON 500, 
   // The shop goes on as before.
   assert.equal(heading(await (await veneer.fetch("/")).text()), "Published");
 });
+
+test("a deployment whose entry is the shop's module itself: a console path gets a JSON 500, never the origin", async () => {
+  // Without edge/entry.mjs nothing sends console requests to the console's module; the shop's
+  // module answers them itself (console_elsewhere in src/edge/handler.rs) and serves pages as usual.
+  const bare = await startVeneer({
+    origin: origin.url,
+    rules: rules("Published"),
+    vars: { VENEER_ADMIN_TOKEN: TOKEN },
+    entry: "build/index.js",
+  });
+  try {
+    seen.length = 0;
+    const answer = await bare.fetch("/__veneer/api/me", { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(answer.status, 500);
+    assert.equal(answer.headers.get("cache-control"), "no-store");
+    assert.match((await answer.json()).error, /console_not_here/);
+    assert.equal(seen.length, 0, "the origin saw nothing");
+    const events = await bare.events();
+    assert.deepEqual(events.map((e) => [e.veneer, e.path]), [["console_not_here", "/__veneer/api/me"]]);
+    assert.equal(heading(await (await bare.fetch("/")).text()), "Published");
+  } finally {
+    await bare.close();
+  }
+});
