@@ -15,7 +15,7 @@
 // instance.
 import { WorkerEntrypoint } from "cloudflare:workers";
 import Veneer from "../build/index.js";
-import { originRequest } from "./origin.mjs";
+import { originInit } from "./origin.mjs";
 
 /** The console's module, imported once, on first use (a failed import is tried again later). */
 let consoleModule;
@@ -87,11 +87,11 @@ function isConsole(request, env) {
 const SESSION_COOKIE = "veneer_console";
 
 /**
- * The request the origin would have got from Veneer (`originRequest`, as the shop's module makes
- * it), for the retry after a crash. With the console on, the console's credentials never reach
- * the origin: not its session cookie (the other cookies stay) and not Authorization.
+ * The origin's response to the request as Veneer would have sent it (`originInit`, as the shop's
+ * module does), for the retry after a crash. With the console on, the console's credentials
+ * never reach the origin: not its session cookie (the other cookies stay) and not Authorization.
  */
-function retryRequest(request, env) {
+function retry(request, env) {
   let cookie;
   let dropAuthorization = false;
   if (consoleOn(env)) {
@@ -102,12 +102,12 @@ function retryRequest(request, env) {
       cookie = pairs.filter((pair) => !isSession(pair) && pair.trim() !== "").map((pair) => pair.trim()).join("; ");
     }
   }
-  if (!env.ORIGIN) return originRequest(request, undefined, "", cookie, dropAuthorization);
+  if (!env.ORIGIN) return fetch(request, originInit(request, undefined, "", cookie, dropAuthorization));
   const incoming = new URL(request.url);
   const target = new URL(env.ORIGIN);
   target.pathname = incoming.pathname;
   target.search = incoming.search;
-  return originRequest(request, target.href, incoming.host, cookie, dropAuthorization);
+  return fetch(target.href, originInit(request, target.href, incoming.host, cookie, dropAuthorization));
 }
 
 // A Rust panic aborts the Wasm instance; a request awaiting it would then never settle. The
@@ -175,7 +175,7 @@ export default class extends WorkerEntrypoint {
       request,
       "worker_crashed",
       () => shopFetch.call({ env: this.env, ctx: this.ctx }, request),
-      () => fetch(retryRequest(spare, this.env)),
+      () => retry(spare, this.env),
     );
   }
 

@@ -15,27 +15,27 @@ export const UNKEYED_OVERRIDES = ["x-forwarded-host", "x-host", "x-forwarded-ser
   "forwarded"];
 
 /**
- * The visitor's `request` as the origin gets it: the same method, headers and body, with manual
- * redirects, less UNKEYED_OVERRIDES. `target` is the URL under ORIGIN, where it goes without
- * `Host` and with `X-Forwarded-Host: forwardedHost`; `undefined` in route mode (the request's own
- * URL). The console's credentials come off when asked: `cookie`, when a string, is the Cookie
- * header to send instead ("" for none), and `dropAuthorization` drops Authorization.
+ * The `fetch` options that send the visitor's `request` on to the origin: the same method,
+ * headers and body, with manual redirects, less UNKEYED_OVERRIDES. `target` is the URL under
+ * ORIGIN (`fetch(target, init)`), where it goes without `Host` and with `X-Forwarded-Host:
+ * forwardedHost`; `undefined` in route mode (`fetch(request, init)`). The console's credentials
+ * come off when asked: `cookie`, when a string, is the Cookie header to send instead ("" for
+ * none), and `dropAuthorization` drops Authorization. Options, not a `Request`: `fetch` makes one
+ * from them anyway, and making it twice is a page's largest cost here.
  */
-export function originRequest(request, target, forwardedHost, cookie, dropAuthorization) {
+export function originInit(request, target, forwardedHost, cookie, dropAuthorization) {
   const incoming = request.headers;
-  let headers;
   // A route-mode request with nothing to take off goes on with its own headers: no copy.
-  if (target !== undefined || cookie !== undefined || dropAuthorization || UNKEYED_OVERRIDES.some((n) => incoming.has(n))) {
-    headers = new Headers(incoming);
-    for (const name of UNKEYED_OVERRIDES) headers.delete(name);
-    if (target !== undefined) {
-      headers.delete("host");
-      headers.set("x-forwarded-host", forwardedHost);
-    }
-    if (dropAuthorization) headers.delete("authorization");
-    if (cookie === "") headers.delete("cookie");
-    else if (cookie !== undefined) headers.set("cookie", cookie);
+  if (target === undefined && cookie === undefined && !dropAuthorization && !UNKEYED_OVERRIDES.some((n) => incoming.has(n))) {
+    return { redirect: "manual" };
   }
-  if (target === undefined) return new Request(request, headers ? { headers, redirect: "manual" } : { redirect: "manual" });
-  return new Request(target, { method: request.method, headers, body: request.body, redirect: "manual" });
+  const headers = new Headers(incoming);
+  for (const name of UNKEYED_OVERRIDES) headers.delete(name);
+  if (dropAuthorization) headers.delete("authorization");
+  if (cookie === "") headers.delete("cookie");
+  else if (cookie !== undefined) headers.set("cookie", cookie);
+  if (target === undefined) return { headers, redirect: "manual" };
+  headers.delete("host");
+  headers.set("x-forwarded-host", forwardedHost);
+  return { method: request.method, headers, body: request.body, redirect: "manual" };
 }

@@ -6,27 +6,38 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, ResponseInit};
+use web_sys::{Request, RequestInit, ResponseInit};
 
 use super::config::Config;
 use super::runtime::{js_message, log_event};
 use crate::console::session::SESSION_COOKIE;
 use crate::request::{UrlParts, without_cookie};
 
-/// The origin request: the visitor's, made by `edge/origin.mjs` (one call across the boundary).
-pub(super) struct OriginRequest(Request);
+/// The origin request: `fetch`'s two arguments, the options made by `edge/origin.mjs` (one call
+/// across the boundary).
+pub(super) struct OriginRequest {
+    target: OriginTarget,
+    init: RequestInit,
+}
+
+enum OriginTarget {
+    /// Route mode: the visitor's own request.
+    Request(Request),
+    /// A URL under `ORIGIN`.
+    Url(String),
+}
 
 #[wasm_bindgen(module = "/edge/origin.mjs")]
 extern "C" {
-    /// `originRequest` of `edge/origin.mjs`, shared with the entry's retry after a crash.
-    #[wasm_bindgen(js_name = originRequest, catch)]
-    fn js_origin_request(
+    /// `originInit` of `edge/origin.mjs`, shared with the entry's retry after a crash.
+    #[wasm_bindgen(js_name = originInit, catch)]
+    fn origin_init(
         request: &Request,
         target: Option<&str>,
         forwarded_host: &str,
         cookie: Option<&str>,
         drop_authorization: bool,
-    ) -> Result<Request, JsValue>;
+    ) -> Result<RequestInit, JsValue>;
 }
 
 /// Console credentials to take off a shop request before it goes to the origin.
@@ -74,21 +85,28 @@ pub(super) fn origin_request(
             Some(target)
         }
     };
-    js_origin_request(
+    let init = origin_init(
         req,
         target.as_deref(),
         url.authority.unwrap_or_default(),
         strip.and_then(|s| s.cookie.as_deref()),
         strip.is_some_and(|s| s.authorization),
-    )
-    .map(OriginRequest)
+    )?;
+    let target = match target {
+        Some(url) => OriginTarget::Url(url),
+        None => OriginTarget::Request(<Request as Clone>::clone(req)),
+    };
+    Ok(OriginRequest { target, init })
 }
 
 /// Starts the origin fetch: the runtime's own promise of the origin's response object (status
 /// text, `webSocket`, `cf` and body untouched, nothing copied).
 pub(super) fn start_fetch(origin: &OriginRequest) -> Promise {
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global.fetch_with_request(&origin.0)
+    match &origin.target {
+        OriginTarget::Url(url) => global.fetch_with_str_and_init(url, &origin.init),
+        OriginTarget::Request(r) => global.fetch_with_request_and_init(r, &origin.init),
+    }
 }
 
 /// The origin's response, awaited.
