@@ -43,7 +43,7 @@ test: export VENEER_NEED_BROWSER := 1
 test: tools test-native wasm console test-edge test-console
 
 test-native:
-	cargo test --all-targets
+	cargo test --workspace --all-targets
 	cargo test --doc
 
 test-edge:
@@ -55,7 +55,7 @@ test-console:
 
 lint:
 	cargo fmt --check
-	cargo clippy --all-targets -- -D warnings
+	cargo clippy --workspace --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features shop -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --no-default-features --features console -- -D warnings

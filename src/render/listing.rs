@@ -17,7 +17,8 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use lol_html::html_content::{ContentType, Element};
-use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, Selector, Settings};
+use lol_html::{AsciiCompatibleEncoding, ElementContentHandlers, Selector, Settings};
+use veneer_rewriter::Rewriter;
 
 use super::edit::apply;
 use crate::document::{ProductKey, TileMatch};
@@ -748,9 +749,10 @@ fn rework(
             }),
         ));
     }
-    let mut rewriter = HtmlRewriter::new(settings, move |c: &[u8]| {
-        sink.borrow_mut().extend_from_slice(c)
-    });
+    let mut rewriter = Rewriter::new(
+        settings,
+        Box::new(move |c: &[u8]| sink.borrow_mut().extend_from_slice(c)),
+    );
     let ok = rewriter.write(bytes).is_ok() && rewriter.end().is_ok();
     let result = std::mem::take(&mut *out.borrow_mut());
     if ok { result } else { bytes.to_vec() }

@@ -13,9 +13,9 @@ use std::str::FromStr;
 use lol_html::errors::RewritingError;
 use lol_html::html_content::{ContentType, Element};
 use lol_html::{
-    AsciiCompatibleEncoding, ElementContentHandlers, HtmlRewriter, MemorySettings, OutputSink,
-    Selector, Settings,
+    AsciiCompatibleEncoding, ElementContentHandlers, MemorySettings, OutputSink, Selector, Settings,
 };
+use veneer_rewriter::Rewriter;
 
 use super::edit::{apply, rewrite_link};
 use super::text_replace;
@@ -83,7 +83,7 @@ impl OutputSink for SharedSink {
 
 /// Rewrites one HTML document chunk by chunk, failing open.
 pub struct StreamRewriter {
-    rewriter: Option<HtmlRewriter<'static, SharedSink>>,
+    rewriter: Option<Rewriter>,
     out: SharedSink,
     failure: Option<String>,
     /// The page's listing plans and encoding, when it has any (render/listing.rs).
@@ -247,7 +247,7 @@ impl StreamRewriter {
             listings = Some((plan.listings.clone(), encoding));
         }
         Self {
-            rewriter: Some(HtmlRewriter::new(settings, out.clone())),
+            rewriter: Some(Rewriter::new(settings, Box::new(out.clone()))),
             out,
             failure: None,
             listings,
