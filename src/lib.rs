@@ -46,7 +46,7 @@ mod recording;
 mod render;
 mod request;
 // Experiment results: only the console's module and the command line analyze them.
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 mod stats;
 
 #[cfg(target_arch = "wasm32")]
@@ -72,7 +72,7 @@ pub use request::{
 /// (`docs/results.md`).
 ///
 /// [`Counts`]: results::Counts
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod results {
     pub use crate::stats::{
         Comparison, Counts, DayCount, Effect, Engine, MetricCounts, MetricKind, MetricResult,

@@ -11,20 +11,20 @@
 //! on): `access` and `session` are always here, the rest only where the console is served.
 
 pub mod access;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod audit;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod auth;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod csrf;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod problems;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod revision;
 pub mod session;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod summary;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod throttle;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub mod who_matches;

@@ -47,10 +47,10 @@ use targeting::Known;
 pub use actions::{Action, ElementOp, InsertPosition};
 pub use audiences::Audience;
 pub use commerce::{Banner, ListingAction, ListingOp, PriceChange, TileMatch};
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub use experiments::is_simple_id;
 pub use experiments::{Experiment, Namespace, Status};
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub use goals::MetricKind;
 pub use goals::{Goal, GoalKind, Goals};
 pub use listings::{Listing, ProductKey, Targets};

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::events::{Event, Visitor, conversions};
 use crate::document::CompiledRules;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 use crate::document::is_simple_id;
 
 /// Where Veneer's script sends click, submit and custom goals.
@@ -93,7 +93,7 @@ pub fn collect_events(
 }
 
 // Server conversions are posted to the console's API: not in the shop's wasm module.
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 /// A server conversion, as the shop's backend posts it: `{"goal", "visitor", "value"?}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerConversion {
@@ -105,7 +105,7 @@ pub struct ServerConversion {
     pub value: f64,
 }
 
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 /// Checks the body of `POST <console>/api/conversions`; the error says what to send.
 pub fn parse_server_conversion(body: &Value) -> Result<ServerConversion, String> {
     const EXAMPLE: &str =

@@ -11,22 +11,22 @@ mod events;
 mod flood;
 mod page;
 // The results API (the console's): not in the shop's wasm module.
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 mod results;
 mod sql;
 #[cfg(test)]
 mod tests;
 mod tracker;
 
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub use collect::parse_server_conversion;
 pub use collect::{COLLECT_PATH, CollectError, MAX_COLLECT_BYTES, collect_events, parse_collect};
 pub use events::{Recorded, Visitor};
 pub use flood::FloodGuard;
 pub use page::measure_page;
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub use results::{analysis, analysis_options, counts_from_rows, results_statements};
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub use sql::server_statements;
 pub use sql::{
     FLUSH_DELAY_MS, Param, RetentionClock, Statement, WriteBuffer, retention_statements, statements,

@@ -2,7 +2,7 @@
 //! `migrations/0002_analytics.sql`), with its parameters: the edge only binds and runs it.
 
 use super::events::{Event, Recorded};
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 use crate::document::{CompiledRules, GoalKind, Status};
 
 /// The first exposure of a visitor to an experiment stays: later ones change nothing.
@@ -15,7 +15,7 @@ pub const UPSERT_CONVERSION: &str = "INSERT INTO conversions (experiment, goal, 
      ON CONFLICT (experiment, goal, visitor) DO UPDATE SET count = count + 1, \
      value = value + excluded.value, last_at = excluded.last_at";
 
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 /// A server conversion: attributed to the visitor's exposure to the experiment, if any (a
 /// visitor never exposed makes no row).
 pub const SERVER_CONVERSION: &str = "INSERT INTO conversions (experiment, goal, visitor, variation, count, value, first_at, last_at) \
@@ -93,7 +93,7 @@ pub fn statements(recorded: &Recorded) -> Vec<Statement> {
         .collect()
 }
 
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 /// The statements of a server conversion of `goal` for `visitor`: one per running experiment
 /// that measures it. An error (for a 400) when `goal` is not a server goal.
 pub fn server_statements(

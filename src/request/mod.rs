@@ -12,7 +12,7 @@ mod user_agent;
 
 pub use attributes::{ContextSettings, Geo, RequestFacts, attributes};
 pub(crate) use cookies::{cookie, without_cookie};
-#[cfg(any(feature = "console", not(target_arch = "wasm32")))]
+#[cfg(console_code)]
 pub(crate) use query::param;
 pub use session::{
     PREVIEW_BADGE, PREVIEW_COOKIE, PREVIEW_PARAM, PreviewState, RequestInput, Session, SessionInput,
