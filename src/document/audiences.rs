@@ -13,8 +13,9 @@ use crate::diagnostic::{JsonPath, describe};
 pub struct Audience {
     /// The compiled condition.
     pub condition: Condition,
-    /// The condition as written, for explanations.
-    pub source: Value,
+    /// The condition as written, as JSON text for explanations: serialized once here, not on
+    /// every request that reports why a rule applied.
+    pub source: String,
 }
 
 /// Reads `saved_groups`: GrowthBook's named value lists for `$inGroup`.
@@ -61,7 +62,7 @@ pub(super) fn compile_condition(
     }
     errors.is_empty().then(|| Audience {
         condition,
-        source: value.clone(),
+        source: value.to_string(),
     })
 }
 
