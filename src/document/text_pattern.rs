@@ -1,6 +1,8 @@
 //! Find-and-replace patterns, compiled once: literal text or a regular expression and its replacement.
 
 use std::borrow::Cow;
+use std::iter::Peekable;
+use std::str::Chars;
 
 use regex_lite::{Regex, RegexBuilder};
 
@@ -49,8 +51,17 @@ pub struct TextReplacement {
 
 #[derive(Debug, Clone)]
 enum Kind {
-    Literal { find: String, with_html: String },
-    Regex { regex: Regex, with: Vec<Piece> },
+    Literal {
+        find: String,
+        with_html: String,
+    },
+    Regex {
+        regex: Regex,
+        with: Vec<Piece>,
+        /// Text every match contains ([`required_literal`]): a text node without it is not
+        /// searched, as regex-lite has no literal optimizations of its own.
+        required: Option<String>,
+    },
 }
 
 /// One piece of a regular expression's replacement.
@@ -108,7 +119,11 @@ impl TextReplacement {
         }
         let with = parse_template(&regex, with)?;
         Ok(Self {
-            kind: Kind::Regex { regex, with },
+            kind: Kind::Regex {
+                regex,
+                with,
+                required: required_literal(pattern),
+            },
         })
     }
 
@@ -133,8 +148,15 @@ impl TextReplacement {
                 }
                 Cow::Owned(text.replace(find.as_str(), with_html))
             }
-            Kind::Regex { regex, with } => {
+            Kind::Regex {
+                regex,
+                with,
+                required,
+            } => {
                 *budget = budget.saturating_add(text.len().saturating_mul(REGEX_SCAN_PER_BYTE));
+                if required.as_deref().is_some_and(|r| !text.contains(r)) {
+                    return Cow::Borrowed(text);
+                }
                 let mut out = String::new();
                 let mut copied = 0;
                 let mut at = 0;
@@ -183,6 +205,141 @@ impl TextReplacement {
             }
         }
     }
+}
+
+/// The longest run of plain characters that every match of `pattern` contains, if it has one
+/// (`Free returns within (\d+) days` → `"Free returns within "`).
+///
+/// Only what is certain counts: runs outside groups and classes, less any character a
+/// quantifier applies to (`?`, `*`, `+`, `{…}`). Nothing is required when the pattern
+/// has a top-level `|`; the scan stops at a flag group (`(?i)` changes how what follows
+/// matches) and at an escape that is neither escaped punctuation nor a one-letter class or
+/// assertion.
+fn required_literal(pattern: &str) -> Option<String> {
+    let mut runs: Vec<String> = Vec::new();
+    let mut run = String::new();
+    // Whether the last thing read was a plain character, the one a quantifier would apply to.
+    let mut after_char = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut plain = None;
+        match c {
+            '\\' => match chars.next() {
+                // Escaped punctuation that stands for itself (not `\<` or `\>`: word boundaries).
+                Some(e) if "\\.+*?()|[]{}^$#&-~/".contains(e) => plain = Some(e),
+                Some(
+                    'd' | 'D' | 'w' | 'W' | 's' | 'S' | 'b' | 'B' | 'A' | 'z' | 'n' | 't' | 'r'
+                    | 'f' | 'v',
+                ) => {}
+                _ => break,
+            },
+            // Even `+`: a quantifier after it (`a+?`, `a+*`) would apply to `a+`.
+            '?' | '*' | '+' | '{' => {
+                if after_char {
+                    run.pop();
+                }
+                if c == '{' && !chars.by_ref().any(|q| q == '}') {
+                    break;
+                }
+            }
+            '|' => return None,
+            '(' => {
+                if chars.peek() == Some(&'?') && is_flag_group(chars.clone()) {
+                    // A quantifier after `(?i)` applies to the character before it.
+                    if after_char {
+                        run.pop();
+                    }
+                    break;
+                }
+                if !skip_group(&mut chars) {
+                    break;
+                }
+            }
+            '[' => {
+                if !skip_class(&mut chars) {
+                    break;
+                }
+            }
+            '.' | '^' | '$' | ')' | ']' | '}' => {}
+            other => plain = Some(other),
+        }
+        after_char = plain.is_some();
+        match plain {
+            Some(p) => run.push(p),
+            None => runs.push(std::mem::take(&mut run)),
+        }
+    }
+    runs.push(run);
+    // The first of the longest.
+    runs.into_iter()
+        .rev()
+        .filter(|r| !r.is_empty())
+        .max_by_key(String::len)
+}
+
+/// Whether the group whose `(` was just read is `(?flags)`, which changes how the rest matches.
+fn is_flag_group(mut rest: Peekable<Chars<'_>>) -> bool {
+    rest.next();
+    for c in rest {
+        match c {
+            ')' => return true,
+            c if c.is_ascii_alphabetic() || c == '-' => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Reads past the group whose `(` was just read; `false` when it does not close.
+fn skip_group(chars: &mut Peekable<Chars<'_>>) -> bool {
+    let mut depth = 1;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' => {
+                if !skip_class(chars) {
+                    return false;
+                }
+            }
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Reads past the class whose `[` was just read (nested classes included; a `]` first, or
+/// after `^`, is a member); `false` when it does not close.
+fn skip_class(chars: &mut Peekable<Chars<'_>>) -> bool {
+    if chars.peek() == Some(&'^') {
+        chars.next();
+    }
+    if chars.peek() == Some(&']') {
+        chars.next();
+    }
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' => {
+                if !skip_class(chars) {
+                    return false;
+                }
+            }
+            ']' => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Whether `regex` finds an empty match anywhere in a few probe texts.
@@ -320,12 +477,106 @@ mod tests {
     }
 
     #[test]
+    fn the_text_every_match_contains() {
+        for (pattern, required) in [
+            (
+                r"Free returns within (\d+) days",
+                Some("Free returns within "),
+            ),
+            (r"(\d+)% off", Some("% off")),
+            (r"€(\d+)\.00 each", Some(".00 each")),
+            (r"\$\d+", Some("$")),
+            ("sales?", Some("sale")),
+            ("colou?r", Some("colo")),
+            ("ab*c", Some("a")),
+            ("abc+de", Some("ab")),
+            ("ab{2}cde", Some("cde")),
+            ("ab+?c", Some("a")),
+            ("a+*b", Some("b")),
+            (r"\bsale\b", Some("sale")),
+            (r"\b{start}sale", Some("sale")),
+            ("[]a]bc", Some("bc")),
+            ("[^]a]bc", Some("bc")),
+            ("[[:alpha:]]xy", Some("xy")),
+            (r"[\]x]yz", Some("yz")),
+            ("(a|b)cd", Some("cd")),
+            ("(?:ab|cd)?ef", Some("ef")),
+            ("#1 - best", Some("#1 - best")),
+            ("sale|deal", None),
+            ("(?i)sale", None),
+            ("abc(?i)de", Some("ab")),
+            ("a(?i)?", None),
+            (r"\x41bc", None),
+            (r"\<sale", None),
+            (r"\d+", None),
+            ("a.b", Some("a")),
+            ("é?x", Some("x")),
+        ] {
+            assert_eq!(required_literal(pattern).as_deref(), required, "{pattern}");
+        }
+    }
+
+    /// Every match of every pattern made of up to three pieces contains the text the pattern
+    /// requires: a node without it can be left unsearched.
+    #[test]
+    fn the_required_text_is_in_every_match() {
+        const PIECES: &[&str] = &[
+            "a", "b", "é", " ", r"\.", ".", r"\d", "[ab]", "[]a]", "(a|b)", "(?i)", "(?:ab)?", "?",
+            "*", "+", "{2}", "|", "^", r"\b", "-",
+        ];
+        let texts = ["a", "b", "é", " ", ".", "1", "A", "]", "-"];
+        let mut haystack = String::new();
+        for x in texts {
+            for y in texts {
+                haystack.push_str(x);
+                haystack.push_str(y);
+                haystack.push('\n');
+                for z in texts {
+                    haystack.push_str(x);
+                    haystack.push_str(y);
+                    haystack.push_str(z);
+                    haystack.push(' ');
+                }
+            }
+        }
+        let mut checked = 0;
+        let n = PIECES.len();
+        for i in 0..n * n * n + n * n + n {
+            let mut pattern = String::new();
+            let mut k = i;
+            loop {
+                pattern.push_str(PIECES[k % n]);
+                if k < n {
+                    break;
+                }
+                k = k / n - 1;
+            }
+            let Some(required) = required_literal(&pattern) else {
+                continue;
+            };
+            let Ok(regex) = Regex::new(&pattern) else {
+                continue;
+            };
+            for m in regex.find_iter(&haystack) {
+                assert!(
+                    m.as_str().contains(&required),
+                    "{pattern:?} matched {:?}, which lacks {required:?}",
+                    m.as_str()
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 100_000, "only {checked} matches checked");
+    }
+
+    #[test]
     fn empty_matches_are_never_replaced() {
         // Bypasses the compile-time check, which refuses this pattern.
         let unchecked = TextReplacement {
             kind: Kind::Regex {
                 regex: Regex::new("a*").unwrap(),
                 with: vec![Piece::Html("-".to_string())],
+                required: None,
             },
         };
         let mut budget = REGEX_SCAN_BASE;
