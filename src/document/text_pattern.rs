@@ -298,11 +298,8 @@ fn skip_group(chars: &mut Peekable<Chars<'_>>) -> bool {
             '\\' => {
                 chars.next();
             }
-            '[' => {
-                if !skip_class(chars) {
-                    return false;
-                }
-            }
+            // Past a nested class, which may hold brackets and parentheses of its own.
+            '[' if !skip_class(chars) => return false,
             '(' => depth += 1,
             ')' => {
                 depth -= 1;
@@ -330,11 +327,8 @@ fn skip_class(chars: &mut Peekable<Chars<'_>>) -> bool {
             '\\' => {
                 chars.next();
             }
-            '[' => {
-                if !skip_class(chars) {
-                    return false;
-                }
-            }
+            // Past a nested class, which may hold brackets and parentheses of its own.
+            '[' if !skip_class(chars) => return false,
             ']' => return true,
             _ => {}
         }
