@@ -503,6 +503,8 @@ mod tests {
             (r"\x41bc", None),
             (r"\<sale", None),
             (r"\d+", None),
+            ("(sale|deal)", None),
+            (r"\d+ left", Some(" left")),
             ("a.b", Some("a")),
             ("é?x", Some("x")),
         ] {
