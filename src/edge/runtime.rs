@@ -2,6 +2,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::json;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Headers;
 use worker::console_log;
@@ -12,67 +13,53 @@ pub(super) fn log_event(event: &str, detail: &str, version: Option<&str>, path: 
     console_log!("{line}");
 }
 
-/// The runtime's headers as an `http` map, every line kept; the error names the header (never
-/// its value, which may be a cookie) that the `http` crate refuses.
-///
-/// `Set-Cookie` lines are read with `getSetCookie()`, in the origin's order: the runtime's
-/// `entries()` sorts by name with an unstable sort, which scrambles their order once there are
-/// more than a few dozen (tests/edge/faults.test.mjs, 300 lines).
+#[wasm_bindgen(module = "/edge/headers.mjs")]
+extern "C" {
+    /// `headerLines` of `edge/headers.mjs`: every header as a `name:value` line.
+    #[wasm_bindgen(js_name = headerLines, catch)]
+    fn header_lines(headers: &Headers) -> Result<String, JsValue>;
+
+    /// `headersFromLines` of `edge/headers.mjs`: the runtime's headers from such lines.
+    #[wasm_bindgen(js_name = headersFromLines, catch)]
+    fn headers_from_lines(text: &str) -> Result<Headers, JsValue>;
+}
+
+/// The runtime's headers as an `http` map, every line kept (Set-Cookie lines in the origin's
+/// order); the error names the header (never its value, which may be a cookie) that the `http`
+/// crate refuses.
 pub(super) fn header_map(headers: &Headers) -> Result<HeaderMap, String> {
+    let text = header_lines(headers)
+        .map_err(|e| format!("headers could not be read: {}", js_message(&e)))?;
     let mut map = HeaderMap::new();
-    let cookies = set_cookies(headers);
-    for entry in headers.entries() {
-        let entry = entry.map_err(|e| format!("headers could not be read: {}", js_message(&e)))?;
-        let pair: js_sys::Array = entry
-            .dyn_into()
-            .map_err(|_| "headers could not be read: an entry is not a pair".to_owned())?;
-        let (Some(name), Some(value)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
-            return Err("headers could not be read: an entry is not a pair of strings".into());
+    for line in text.split('\n').filter(|line| !line.is_empty()) {
+        let Some((name, value)) = line.split_once(':') else {
+            return Err("headers could not be read: a line is not a name and a value".into());
         };
-        if cookies.is_some() && name.eq_ignore_ascii_case("set-cookie") {
-            continue;
-        }
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| format!("header name {name:?} is not a valid HTTP header name"))?;
-        let value = HeaderValue::from_str(&value).map_err(|_| {
+        let value = HeaderValue::from_str(value).map_err(|_| {
             format!(
                 "header {name:?} has a value with control characters, which HTTP does not allow"
             )
         })?;
         map.append(name, value);
     }
-    for cookie in cookies.unwrap_or_default() {
-        let value = HeaderValue::from_str(&cookie).map_err(|_| {
-            "header \"set-cookie\" has a value with control characters, which HTTP does not allow"
-                .to_owned()
-        })?;
-        map.append(http::header::SET_COOKIE, value);
-    }
     Ok(map)
-}
-
-/// Every `Set-Cookie` line, in order, from `getSetCookie()` (`None` if the runtime has none).
-fn set_cookies(headers: &Headers) -> Option<Vec<String>> {
-    let get = js_sys::Reflect::get(headers, &JsValue::from_str("getSetCookie"))
-        .ok()?
-        .dyn_into::<js_sys::Function>()
-        .ok()?;
-    let list: js_sys::Array = get.call0(headers).ok()?.dyn_into().ok()?;
-    list.iter().map(|v| v.as_string()).collect()
 }
 
 /// An `http` map as the runtime's headers. Values go back as the text they came as (every value
 /// here came from a JavaScript string or from Veneer, so it is UTF-8), non-ASCII included.
 pub(super) fn js_headers(map: &HeaderMap) -> Result<Headers, String> {
-    let headers = Headers::new().map_err(|e| js_message(&e))?;
+    let mut text = String::new();
     for (name, value) in map {
-        let text = std::str::from_utf8(value.as_bytes())
+        let value = std::str::from_utf8(value.as_bytes())
             .map_err(|_| format!("header {name:?} has a value that is not UTF-8"))?;
-        headers
-            .append(name.as_str(), text)
-            .map_err(|e| format!("the runtime refused header {name:?}: {}", js_message(&e)))?;
+        text.push_str(name.as_str());
+        text.push(':');
+        text.push_str(value);
+        text.push('\n');
     }
-    Ok(headers)
+    headers_from_lines(&text).map_err(|e| js_message(&e))
 }
 
 /// 16 random bytes from the runtime's crypto, or `None` when it has none to give (the Workers
